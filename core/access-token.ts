@@ -1,0 +1,120 @@
+// RFC 9068 access tokens: signing with the pinned key, verification with the algorithm,
+// `typ`, `iss`, `aud` and `exp` all checked.
+import { encodeBase64urlNoPadding } from "@oslojs/encoding";
+import { jwtVerify, SignJWT, type CryptoKey, type JWTHeaderParameters, type JWTPayload, type JWTVerifyGetKey } from "jose";
+import { randomBytes } from "./crypto.js";
+import { TokenError } from "./errors.js";
+import type { KeyRing, ResolvedKey } from "./keys.js";
+
+/** The claims of a verified access token. */
+export interface AccessClaims extends JWTPayload {
+	iss: string;
+	sub: string;
+	aud: string | string[];
+	exp: number;
+	iat: number;
+	jti: string;
+	/** The session id: revoke with `service.revokeSession(claims.sid)`. */
+	sid: string;
+	client_id?: string;
+}
+
+/** Claims a caller may not set: the registered JWT claims and the ones refresh-kit owns. */
+export const RESERVED_CLAIMS: ReadonlySet<string> = new Set(["iss", "sub", "aud", "exp", "nbf", "iat", "jti", "sid", "client_id", "cnf", "scope_hash"]);
+
+// Longer than any token this library signs (RSA-2048 with generous claims is under 2 KB);
+// a bound keeps hostile input from costing a base64 decode of megabytes.
+const MAX_ACCESS_TOKEN_LENGTH = 16_384;
+
+export interface AccessTokenInput {
+	subject: string;
+	sessionId: string;
+	claims: Record<string, unknown> | null;
+	issuedAt: number;
+	expiresAt: number;
+}
+
+export interface AccessTokenSettings {
+	issuer: string;
+	audience: string | string[];
+	clientId: string | null;
+}
+
+export async function signAccessToken(ring: KeyRing, settings: AccessTokenSettings, input: AccessTokenInput): Promise<string> {
+	const key = ring.signing;
+	const payload: JWTPayload = {
+		...input.claims,
+		iss: settings.issuer,
+		sub: input.subject,
+		aud: settings.audience,
+		exp: input.expiresAt,
+		iat: input.issuedAt,
+		jti: encodeBase64urlNoPadding(randomBytes(16)),
+		sid: input.sessionId,
+	};
+	if (settings.clientId !== null) payload.client_id = settings.clientId;
+	const signKey = await (key.signKey as () => Promise<CryptoKey>)();
+	return new SignJWT(payload).setProtectedHeader({ alg: key.alg, kid: key.kid, typ: "at+jwt" }).sign(signKey);
+}
+
+export interface VerifySettings {
+	issuer: string;
+	audience: string | string[];
+	clockTolerance: number;
+	now: () => Date;
+}
+
+/** A verifier bound to a key ring: resolves the key by `kid` and pins its algorithm. */
+export function createAccessTokenVerifier(ring: KeyRing, settings: VerifySettings): (token: unknown) => Promise<AccessClaims> {
+	const loaded = new Map<string, CryptoKey>();
+	const getKey = function resolveKey(header: JWTHeaderParameters): CryptoKey | Promise<CryptoKey> {
+		const key = typeof header.kid === "string" ? ring.byKid.get(header.kid) : undefined;
+		// RFC 8725 §3.1: each key is used with exactly one algorithm, whatever the header says.
+		if (key === undefined || header.alg !== key.alg) throw new TokenError("ERR_ACCESS_TOKEN_INVALID", "access token is signed with an unknown key or algorithm");
+		return loaded.get(key.kid) ?? loadKey(key);
+	};
+	async function loadKey(key: ResolvedKey): Promise<CryptoKey> {
+		const cryptoKey = await key.verifyKey();
+		loaded.set(key.kid, cryptoKey);
+		return cryptoKey;
+	}
+	return createVerifierFunction(getKey, ring.algorithms, settings);
+}
+
+export function createVerifierFunction(
+	getKey: JWTVerifyGetKey | ((header: JWTHeaderParameters) => CryptoKey | Promise<CryptoKey>),
+	algorithms: string[],
+	settings: VerifySettings,
+): (token: unknown) => Promise<AccessClaims> {
+	const baseOptions = {
+		algorithms,
+		typ: "at+jwt",
+		issuer: settings.issuer,
+		audience: settings.audience,
+		clockTolerance: settings.clockTolerance,
+		requiredClaims: ["sub", "exp", "iat", "jti", "sid"],
+	};
+	return async function verifyAccessToken(token: unknown): Promise<AccessClaims> {
+		if (typeof token !== "string" || token.length === 0 || token.length > MAX_ACCESS_TOKEN_LENGTH) {
+			throw new TokenError("ERR_ACCESS_TOKEN_INVALID", "access token is missing or not a compact JWT");
+		}
+		let payload: JWTPayload;
+		try {
+			({ payload } = await jwtVerify(token, getKey as JWTVerifyGetKey, { ...baseOptions, currentDate: settings.now() }));
+		} catch (cause) {
+			throw toAccessTokenError(cause);
+		}
+		if (typeof payload.sub !== "string" || typeof payload.sid !== "string" || typeof payload.jti !== "string") {
+			throw new TokenError("ERR_ACCESS_TOKEN_INVALID", "access token claims sub, sid and jti must be strings");
+		}
+		return payload as AccessClaims;
+	};
+}
+
+function toAccessTokenError(cause: unknown): TokenError {
+	if (cause instanceof TokenError) return cause;
+	const code = typeof cause === "object" && cause !== null ? (cause as { code?: unknown }).code : undefined;
+	if (code === "ERR_JWT_EXPIRED") return new TokenError("ERR_ACCESS_TOKEN_EXPIRED", "access token has expired", { cause });
+	// jose's codes name the failed check without echoing the token.
+	return new TokenError("ERR_ACCESS_TOKEN_INVALID", `access token is invalid (${typeof code === "string" ? code : "malformed"})`, { cause });
+}

@@ -1,0 +1,41 @@
+// Hashing, randomness and encodings for core/. Web platform only: crypto.getRandomValues
+// plus the pure-JS @oslojs primitives (synchronous, so the hot path does not await).
+import { hmac } from "@oslojs/crypto/hmac";
+import { SHA256, sha256 } from "@oslojs/crypto/sha2";
+import { constantTimeEqual } from "@oslojs/crypto/subtle";
+
+export { constantTimeEqual, sha256 };
+
+const encoder = new TextEncoder();
+
+export function randomBytes(length: number): Uint8Array {
+	const bytes = new Uint8Array(length);
+	crypto.getRandomValues(bytes);
+	return bytes;
+}
+
+export function utf8(text: string): Uint8Array {
+	return encoder.encode(text);
+}
+
+export function hmacSha256(key: Uint8Array, message: Uint8Array): Uint8Array {
+	return hmac(SHA256, key, message);
+}
+
+export function concatBytes(...parts: Uint8Array[]): Uint8Array {
+	let length = 0;
+	for (const part of parts) length += part.length;
+	const out = new Uint8Array(length);
+	let offset = 0;
+	for (const part of parts) {
+		out.set(part, offset);
+		offset += part.length;
+	}
+	return out;
+}
+
+export function xorBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
+	const out = new Uint8Array(a.length);
+	for (let i = 0; i < a.length; i++) out[i] = (a[i] as number) ^ (b[i] as number);
+	return out;
+}

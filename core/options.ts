@@ -1,0 +1,181 @@
+// Resolves and validates createTokenService's options once; the result is frozen.
+import type { TokenStore } from "../storage/port.js";
+import { parseDuration, systemClock, type Clock, type Duration } from "./clock.js";
+import { TokenError } from "./errors.js";
+import type { TokenEvent } from "./events.js";
+import { resolveKeys, type KeyRing, type KeysOption } from "./keys.js";
+import { hmacSha256, utf8 } from "./crypto.js";
+
+/** How refresh tokens behave. Every field has a secure default. */
+export interface RefreshOptions {
+	/**
+	 * `"rotate"` (default): every exchange returns a new refresh token and retires the old one;
+	 * presenting a retired token is reuse. `"reuse"`: the tutorial's long-lived token, handed
+	 * back at every login of the same subject and device and on every exchange.
+	 */
+	mode?: "rotate" | "reuse";
+	/** Sliding lifetime: a token unused this long expires. Default `"30d"`; null = never. */
+	idleTtl?: Duration | null;
+	/** Hard cap on a session from its first issue; rotation never extends it. Default `"90d"`; null = never. */
+	absoluteTtl?: Duration | null;
+	/** How long after a rotation the previous token still yields the same successor (concurrent refreshes). Default `"10s"`; 0 disables. */
+	reuseGrace?: Duration;
+	/** What reuse of a retired token outside the grace window does. Default `"revoke-session"`. */
+	onReuse?: "revoke-session" | "revoke-subject" | "report-only";
+	/**
+	 * Reuse mode derives the token it hands back from this server-side secret (at least 32
+	 * bytes), so nothing usable is stored. Defaults to a key derived from the signing key; set
+	 * it to keep reuse-mode tokens stable when you rotate signing keys.
+	 */
+	secret?: string | Uint8Array;
+}
+
+/** The options of {@link createTokenService}. */
+export interface TokenServiceOptions {
+	/** Where sessions live: `memoryStore()`, `drizzleStore(db)` or your own {@link TokenStore}. */
+	store: TokenStore;
+	/** `{ secret }` (HS256, ≥ 32 bytes), `await generateSigningKeys("EdDSA")`, or a JWK list (first signs, all verify). */
+	keys: KeysOption;
+	/** The `iss` of every access token, checked on verification. */
+	issuer: string;
+	/** The `aud` of every access token, checked on verification. */
+	audience: string | string[];
+	/** Access-token lifetime. Default `"15m"`. */
+	accessTokenTtl?: Duration;
+	/** Leeway for `exp` when verifying access tokens (clock skew between machines). Default `"5s"`. */
+	clockTolerance?: Duration;
+	/** Adds the RFC 9068 `client_id` claim to every access token. */
+	clientId?: string;
+	refresh?: RefreshOptions;
+	/** The only source of time. Default: the system clock. */
+	clock?: Clock;
+	/** Receives lifecycle events; never carries token material. Exceptions it throws are swallowed. */
+	onEvent?: (event: TokenEvent) => void;
+	/** A store call that takes longer fails with `ERR_STORE_UNAVAILABLE`. Default `"5s"`; accepts `"250ms"`. */
+	storeTimeout?: Duration | `${number}ms`;
+}
+
+export interface ResolvedOptions {
+	store: TokenStore;
+	ring: KeyRing;
+	issuer: string;
+	audience: string | string[];
+	accessTokenTtl: number;
+	clockTolerance: number;
+	clientId: string | null;
+	mode: "rotate" | "reuse";
+	idleTtl: number | null;
+	absoluteTtl: number | null;
+	reuseGrace: number;
+	onReuse: "revoke-session" | "revoke-subject" | "report-only";
+	reuseKey: Uint8Array;
+	/** Reuse mode writes the sliding idle expiry at most this often (seconds). */
+	touchInterval: number;
+	clock: Clock;
+	onEvent: ((event: TokenEvent) => void) | null;
+	storeTimeoutMs: number;
+}
+
+const TOP_LEVEL = new Set(["store", "keys", "issuer", "audience", "accessTokenTtl", "clockTolerance", "clientId", "refresh", "clock", "onEvent", "storeTimeout"]);
+const REFRESH_KEYS = new Set(["mode", "idleTtl", "absoluteTtl", "reuseGrace", "onReuse", "secret"]);
+const STORE_METHODS = ["createSession", "openReusableSession", "rotateToken", "findSession", "touchSession", "revokeSession", "revokeSubject", "listSessions", "prune"] as const;
+
+export function resolveOptions(options: TokenServiceOptions): Readonly<ResolvedOptions> {
+	if (typeof options !== "object" || options === null) invalid("createTokenService needs an options object");
+	rejectUnknown(options, TOP_LEVEL, "");
+	const refresh: RefreshOptions = options.refresh ?? {};
+	if (typeof refresh !== "object" || refresh === null) invalid("refresh must be an object");
+	rejectUnknown(refresh, REFRESH_KEYS, "refresh.");
+
+	const store = options.store as Partial<TokenStore> | undefined;
+	if (typeof store !== "object" || store === null || STORE_METHODS.some((name) => typeof store[name] !== "function")) {
+		invalid("store must implement the TokenStore port (memoryStore(), drizzleStore(db), …)");
+	}
+	if (store.guarantees?.atomicRotation !== true) {
+		invalid("store does not guarantee atomic rotation (guarantees.atomicRotation); refusing to run with a check-then-write race");
+	}
+	const issuer = nonEmptyString(options.issuer, "issuer");
+	const audience = Array.isArray(options.audience)
+		? options.audience.map((value, index) => nonEmptyString(value, `audience[${index}]`))
+		: nonEmptyString(options.audience, "audience");
+	if (Array.isArray(audience) && audience.length === 0) invalid("audience must not be empty");
+
+	const mode = oneOf(refresh.mode ?? "rotate", ["rotate", "reuse"] as const, "refresh.mode");
+	const onReuse = oneOf(refresh.onReuse ?? "revoke-session", ["revoke-session", "revoke-subject", "report-only"] as const, "refresh.onReuse");
+	const idleTtl = refresh.idleTtl === null ? null : positive(refresh.idleTtl ?? "30d", "refresh.idleTtl");
+	const absoluteTtl = refresh.absoluteTtl === null ? null : positive(refresh.absoluteTtl ?? "90d", "refresh.absoluteTtl");
+	const reuseGrace = duration(refresh.reuseGrace ?? "10s", "refresh.reuseGrace");
+	const ring = resolveKeys(options.keys);
+
+	let reuseRoot = ring.signingMaterial;
+	if (refresh.secret !== undefined) {
+		reuseRoot = typeof refresh.secret === "string" ? utf8(refresh.secret) : refresh.secret;
+		if (!(reuseRoot instanceof Uint8Array) || reuseRoot.length < 32) invalid("refresh.secret must be at least 32 bytes");
+	}
+	if (options.clientId !== undefined) nonEmptyString(options.clientId, "clientId");
+	const clock = options.clock ?? systemClock;
+	if (typeof clock !== "object" || clock === null || typeof clock.now !== "function") invalid("clock must be { now(): Date }");
+	if (options.onEvent !== undefined && typeof options.onEvent !== "function") invalid("onEvent must be a function");
+
+	return Object.freeze({
+		store: store as TokenStore,
+		ring,
+		issuer,
+		audience,
+		accessTokenTtl: positive(options.accessTokenTtl ?? "15m", "accessTokenTtl"),
+		clockTolerance: duration(options.clockTolerance ?? "5s", "clockTolerance"),
+		clientId: options.clientId ?? null,
+		mode,
+		idleTtl,
+		absoluteTtl,
+		reuseGrace,
+		onReuse,
+		reuseKey: hmacSha256(reuseRoot, utf8("refresh-kit/v1 reuse-mode key")),
+		touchInterval: idleTtl === null ? 3600 : Math.min(3600, Math.floor(idleTtl / 10)),
+		clock,
+		onEvent: options.onEvent ?? null,
+		storeTimeoutMs: timeoutMs(options.storeTimeout ?? "5s"),
+	});
+}
+
+function invalid(message: string): never {
+	throw new TokenError("ERR_CONFIG_INVALID", message);
+}
+
+function rejectUnknown(value: object, known: ReadonlySet<string>, prefix: string): void {
+	for (const key of Object.keys(value)) {
+		if (!known.has(key)) invalid(`unknown option ${prefix}${key}; expected one of ${[...known].map((name) => prefix + name).join(", ")}`);
+	}
+}
+
+function nonEmptyString(value: unknown, name: string): string {
+	if (typeof value !== "string" || value.length === 0) invalid(`${name} must be a non-empty string`);
+	return value;
+}
+
+function oneOf<T extends string>(value: unknown, allowed: readonly T[], name: string): T {
+	if (!allowed.includes(value as T)) invalid(`${name} must be one of ${allowed.map((item) => JSON.stringify(item)).join(", ")}`);
+	return value as T;
+}
+
+function duration(value: unknown, name: string): number {
+	const seconds = parseDuration(value);
+	if (seconds === null) invalid(`${name} must be a whole number of seconds or a string like "10s", "15m", "30d"`);
+	return seconds;
+}
+
+function positive(value: unknown, name: string): number {
+	const seconds = duration(value, name);
+	if (seconds === 0) invalid(`${name} must be greater than zero (use null for "never" where allowed)`);
+	return seconds;
+}
+
+function timeoutMs(value: unknown): number {
+	if (typeof value === "string" && /^\d{1,9}ms$/.test(value.trim())) {
+		const ms = Number.parseInt(value, 10);
+		if (ms > 0) return ms;
+	}
+	const seconds = parseDuration(value);
+	if (seconds === null || seconds === 0) invalid('storeTimeout must be a positive duration such as "5s" or "250ms"');
+	return seconds * 1000;
+}

@@ -1,0 +1,70 @@
+// Shared test helpers. Not a suite: the runner only picks up *.test.ts.
+import * as assert from "uvu/assert";
+import { createTokenService, isTokenError, type TokenErrorCode, type TokenEvent, type TokenService, type TokenServiceOptions } from "../core/index.js";
+import { memoryStore } from "../storage/memory/index.js";
+import type { TokenStore } from "../storage/port.js";
+
+/**
+ * Asserts that `promise` rejects with a TokenError of `code` (uvu's assert.throws is
+ * synchronous and never sees a rejection). Returns the error for further checks.
+ */
+export async function rejects(promise: Promise<unknown>, code: TokenErrorCode): Promise<Error> {
+	let settled: unknown;
+	try {
+		settled = await promise;
+	} catch (error) {
+		if (!isTokenError(error, code)) {
+			const got = isTokenError(error) ? error.code : String(error);
+			assert.unreachable(`expected TokenError ${code}, got ${got}`);
+		}
+		return error as Error;
+	}
+	assert.unreachable(`expected a rejection with ${code}, but it resolved to ${JSON.stringify(settled)?.slice(0, 120)}`);
+	throw new Error("unreachable");
+}
+
+/** A clock tests move by hand. Starts at a fixed instant so runs are reproducible. */
+export interface ManualClock {
+	now(): Date;
+	advance(seconds: number): void;
+	set(date: Date): void;
+}
+
+export function manualClock(start = new Date("2026-01-01T00:00:00.000Z")): ManualClock {
+	let current = start.getTime();
+	return {
+		now: () => new Date(current),
+		advance(seconds: number) {
+			current += seconds * 1000;
+		},
+		set(date: Date) {
+			current = date.getTime();
+		},
+	};
+}
+
+export const TEST_SECRET = "test-secret-that-is-at-least-32-bytes-long!";
+
+export interface Harness {
+	service: TokenService;
+	clock: ManualClock;
+	events: TokenEvent[];
+	store: TokenStore;
+}
+
+/** A service on a manual clock that records its events. Overrides go on top of test defaults. */
+export function harness(overrides: Partial<TokenServiceOptions> = {}): Harness {
+	const clock = manualClock();
+	const events: TokenEvent[] = [];
+	const store = overrides.store ?? memoryStore();
+	const service = createTokenService({
+		store,
+		keys: { secret: TEST_SECRET },
+		issuer: "https://auth.test",
+		audience: "https://api.test",
+		clock,
+		onEvent: (event) => events.push(event),
+		...overrides,
+	});
+	return { service, clock, events, store };
+}

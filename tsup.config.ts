@@ -1,0 +1,17 @@
+import { defineConfig } from "tsup";
+
+export default defineConfig({
+	entry: {
+		index: "core/index.ts",
+		"storage/memory": "storage/memory/index.ts",
+	},
+	format: ["esm", "cjs"],
+	// tsup 8 passes `baseUrl` to the compiler for the .d.ts build; TypeScript 6 rejects it (TS5101) unless silenced.
+	dts: { compilerOptions: { ignoreDeprecations: "6.0" } },
+	// import.meta.url in the CJS output (the drizzle store locates its shipped migrations with it).
+	shims: true,
+	clean: true,
+	sourcemap: true,
+	target: "es2022",
+	splitting: true,
+});
