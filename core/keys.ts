@@ -127,7 +127,9 @@ function jwkKey(input: unknown, index: number): ResolvedKey {
 	if (jwk.kty === "oct") {
 		if (jwk.alg !== undefined && jwk.alg !== "HS256") throw new TokenError("ERR_CONFIG_INVALID", `${where}: symmetric keys are HS256 only`);
 		if (typeof jwk.k !== "string") throw new TokenError("ERR_CONFIG_INVALID", `${where}: an oct JWK needs "k"`);
-		const key = symmetricKey(decodeKeyBytes(jwk.k, where));
+		const secret = decodeKeyBytes(jwk.k, where);
+		if (secret.length < MIN_SECRET_BYTES) throw new TokenError("ERR_CONFIG_INVALID", `${where}: an HS256 key must be at least ${MIN_SECRET_BYTES} bytes (RFC 7518 §3.2)`);
+		const key = symmetricKey(secret);
 		return typeof jwk.kid === "string" ? { ...key, kid: jwk.kid } : key;
 	}
 	const alg = (jwk.alg ?? inferAlgorithm(jwk)) as SigningAlgorithm;

@@ -83,7 +83,8 @@ const STORE_METHODS = ["createSession", "openReusableSession", "rotateToken", "f
 export function resolveOptions(options: TokenServiceOptions): Readonly<ResolvedOptions> {
 	if (typeof options !== "object" || options === null) invalid("createTokenService needs an options object");
 	rejectUnknown(options, TOP_LEVEL, "");
-	const refresh: RefreshOptions = options.refresh ?? {};
+	// undefined means "the default"; null is only meaningful where documented ("never").
+	const refresh: RefreshOptions = options.refresh === undefined ? {} : options.refresh;
 	if (typeof refresh !== "object" || refresh === null) invalid("refresh must be an object");
 	rejectUnknown(refresh, REFRESH_KEYS, "refresh.");
 
@@ -100,11 +101,11 @@ export function resolveOptions(options: TokenServiceOptions): Readonly<ResolvedO
 		: nonEmptyString(options.audience, "audience");
 	if (Array.isArray(audience) && audience.length === 0) invalid("audience must not be empty");
 
-	const mode = oneOf(refresh.mode ?? "rotate", ["rotate", "reuse"] as const, "refresh.mode");
-	const onReuse = oneOf(refresh.onReuse ?? "revoke-session", ["revoke-session", "revoke-subject", "report-only"] as const, "refresh.onReuse");
-	const idleTtl = refresh.idleTtl === null ? null : positive(refresh.idleTtl ?? "30d", "refresh.idleTtl");
-	const absoluteTtl = refresh.absoluteTtl === null ? null : positive(refresh.absoluteTtl ?? "90d", "refresh.absoluteTtl");
-	const reuseGrace = duration(refresh.reuseGrace ?? "10s", "refresh.reuseGrace");
+	const mode = oneOf(refresh.mode === undefined ? "rotate" : refresh.mode, ["rotate", "reuse"] as const, "refresh.mode");
+	const onReuse = oneOf(refresh.onReuse === undefined ? "revoke-session" : refresh.onReuse, ["revoke-session", "revoke-subject", "report-only"] as const, "refresh.onReuse");
+	const idleTtl = refresh.idleTtl === null ? null : positive(refresh.idleTtl === undefined ? "30d" : refresh.idleTtl, "refresh.idleTtl");
+	const absoluteTtl = refresh.absoluteTtl === null ? null : positive(refresh.absoluteTtl === undefined ? "90d" : refresh.absoluteTtl, "refresh.absoluteTtl");
+	const reuseGrace = duration(refresh.reuseGrace === undefined ? "10s" : refresh.reuseGrace, "refresh.reuseGrace");
 	const ring = resolveKeys(options.keys);
 
 	let reuseRoot = ring.signingMaterial;
@@ -113,7 +114,7 @@ export function resolveOptions(options: TokenServiceOptions): Readonly<ResolvedO
 		if (!(reuseRoot instanceof Uint8Array) || reuseRoot.length < 32) invalid("refresh.secret must be at least 32 bytes");
 	}
 	if (options.clientId !== undefined) nonEmptyString(options.clientId, "clientId");
-	const clock = options.clock ?? systemClock;
+	const clock = options.clock === undefined ? systemClock : options.clock;
 	if (typeof clock !== "object" || clock === null || typeof clock.now !== "function") invalid("clock must be { now(): Date }");
 	if (options.onEvent !== undefined && typeof options.onEvent !== "function") invalid("onEvent must be a function");
 
@@ -122,8 +123,8 @@ export function resolveOptions(options: TokenServiceOptions): Readonly<ResolvedO
 		ring,
 		issuer,
 		audience,
-		accessTokenTtl: positive(options.accessTokenTtl ?? "15m", "accessTokenTtl"),
-		clockTolerance: duration(options.clockTolerance ?? "5s", "clockTolerance"),
+		accessTokenTtl: positive(options.accessTokenTtl === undefined ? "15m" : options.accessTokenTtl, "accessTokenTtl"),
+		clockTolerance: duration(options.clockTolerance === undefined ? "5s" : options.clockTolerance, "clockTolerance"),
 		clientId: options.clientId ?? null,
 		mode,
 		idleTtl,
@@ -133,8 +134,8 @@ export function resolveOptions(options: TokenServiceOptions): Readonly<ResolvedO
 		reuseKey: hmacSha256(reuseRoot, utf8("refresh-kit/v1 reuse-mode key")),
 		touchInterval: idleTtl === null ? 3600 : Math.min(3600, Math.floor(idleTtl / 10)),
 		clock,
-		onEvent: options.onEvent ?? null,
-		storeTimeoutMs: timeoutMs(options.storeTimeout ?? "5s"),
+		onEvent: options.onEvent === undefined ? null : options.onEvent,
+		storeTimeoutMs: timeoutMs(options.storeTimeout === undefined ? "5s" : options.storeTimeout),
 	});
 }
 

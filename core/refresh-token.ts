@@ -60,7 +60,13 @@ export function parseRefreshToken(token: unknown): RefreshTokenParts | null {
 	}
 	const body = token.slice(PREFIX.length);
 	if (!BODY_PATTERN.test(body)) return null;
-	const bytes = decodeBase64urlIgnorePadding(body);
+	let bytes: Uint8Array;
+	try {
+		bytes = decodeBase64urlIgnorePadding(body);
+	} catch {
+		// @oslojs/encoding throws on non-zero trailing bits: a non-canonical spelling.
+		return null;
+	}
 	if (bytes.length !== SESSION_ID_BYTES + FAMILY_PROOF_BYTES + SECRET_BYTES) return null;
 	if (encodeBase64urlNoPadding(bytes) !== body) return null;
 	return {

@@ -172,9 +172,11 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
 		if (config.mode === "reuse") return issueReusable(input, at);
 		const parts = { sessionId: newSessionId(), familyProof: newFamilyProof(), secret: newSecret() };
 		const session = newSession(input, at, parts.sessionId, parts.familyProof, parts.secret);
+		// Sign first: a key that cannot sign must fail before a session nobody can hold is stored.
+		const tokens = await tokenSet(session, parts, at);
 		await storeCall("createSession", () => store.createSession(session));
 		emit("issued", session, at);
-		return tokenSet(session, parts, at);
+		return tokens;
 	}
 
 	async function issueReusable(input: IssueInput, at: Date): Promise<TokenSet> {

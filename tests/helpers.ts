@@ -68,3 +68,16 @@ export function harness(overrides: Partial<TokenServiceOptions> = {}): Harness {
 	});
 	return { service, clock, events, store };
 }
+
+/** Lowercase hex of bytes, Buffer-safe (a Postgres `bytea` comes back as a Buffer, which deep-equal tells apart from a Uint8Array). */
+export function hex(bytes: Uint8Array | null | undefined): string | null {
+	if (bytes === null || bytes === undefined) return null;
+	let out = "";
+	for (const byte of bytes) out += byte.toString(16).padStart(2, "0");
+	return out;
+}
+
+/** Lets every queued microtask and pending I/O callback run (one macrotask turn). */
+export function settle(): Promise<void> {
+	return new Promise((resolve) => setImmediate(resolve));
+}

@@ -1,0 +1,213 @@
+import { decodeJwt } from "jose";
+import { encodeBase64urlNoPadding } from "@oslojs/encoding";
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { RESERVED_CLAIMS } from "../../core/access-token.js";
+import type { TokenEvent, TokenSet } from "../../core/index.js";
+import { parseRefreshToken } from "../../core/refresh-token.js";
+import { harness, hex, rejects } from "../helpers.js";
+
+const claims = suite("caller claims");
+
+claims("caller claims appear in every access token: issue, rotation and grace replay", async () => {
+	const { service, clock } = harness();
+	const extra = { role: "admin", tenant: "t-1", scope: "read write", nested: { a: [1, 2] } };
+	const first = await service.issue({ subject: "alice", claims: extra });
+	const second = await service.exchange(first.refreshToken);
+	clock.advance(1);
+	const replayed = await service.exchange(first.refreshToken);
+	clock.advance(60);
+	const third = await service.exchange(second.refreshToken);
+	for (const set of [first, second, replayed, third]) {
+		const verified = await service.verify(set.accessToken);
+		assert.is(verified.role, "admin");
+		assert.is(verified.tenant, "t-1");
+		assert.is(verified.scope, "read write");
+		assert.equal(verified.nested, { a: [1, 2] });
+		assert.is(verified.sub, "alice");
+	}
+});
+
+claims("claims are copied at issue: mutating the caller's object later changes nothing", async () => {
+	const { service } = harness();
+	const extra: Record<string, unknown> = { role: "user" };
+	const first = await service.issue({ subject: "alice", claims: extra });
+	extra.role = "admin";
+	const next = await service.exchange(first.refreshToken);
+	assert.is((await service.verify(next.accessToken)).role, "user");
+});
+
+claims("every reserved claim is refused with ERR_INPUT_INVALID, and no session is created", async () => {
+	const { service, store } = harness();
+	assert.ok(RESERVED_CLAIMS.size >= 9);
+	for (const name of ["iss", "sub", "aud", "exp", "nbf", "iat", "jti", "sid", "client_id", ...RESERVED_CLAIMS]) {
+		await rejects(service.issue({ subject: "mallory", claims: { [name]: "x" } }), "ERR_INPUT_INVALID");
+	}
+	assert.equal(await store.listSessions("mallory", new Date("2026-01-01T00:00:00Z")), []);
+});
+
+claims("claims that are not a plain JSON object are refused with ERR_INPUT_INVALID", async () => {
+	const { service } = harness();
+	const cyclic: Record<string, unknown> = {};
+	cyclic.self = cyclic;
+	const bad: unknown[] = [null, [], ["role"], "role=admin", 42, new Date(), new Map([["a", 1]]), Object.create(null), cyclic, { big: 10n }, { blob: "x".repeat(9000) }];
+	for (const value of bad) {
+		await rejects(service.issue({ subject: "alice", claims: value as Record<string, unknown> }), "ERR_INPUT_INVALID");
+	}
+});
+
+claims("bad subject or device is ERR_INPUT_INVALID", async () => {
+	const { service } = harness();
+	const subjects: unknown[] = ["", "x".repeat(1025), 42, null, undefined, {}, ["alice"]];
+	for (const subject of subjects) await rejects(service.issue({ subject: subject as string }), "ERR_INPUT_INVALID");
+	await rejects(service.issue({ subject: "alice", device: "d".repeat(257) }), "ERR_INPUT_INVALID");
+	await rejects(service.issue({ subject: "alice", device: 7 as unknown as string }), "ERR_INPUT_INVALID");
+	await rejects(service.issue(null as unknown as { subject: string }), "ERR_INPUT_INVALID");
+	await rejects(service.issue("alice" as unknown as { subject: string }), "ERR_INPUT_INVALID");
+	await rejects(service.revokeSubject(""), "ERR_INPUT_INVALID");
+	await rejects(service.listSessions(42 as unknown as string), "ERR_INPUT_INVALID");
+	await rejects(service.revokeSession(""), "ERR_INPUT_INVALID");
+	await rejects(service.revokeSession(null as unknown as string), "ERR_INPUT_INVALID");
+	assert.is((await service.issue({ subject: "x".repeat(1024), device: "d".repeat(256) })).tokenType, "Bearer");
+});
+
+const events = suite("events");
+
+/** Every textual spelling of a token's material an event must never contain. */
+function forbiddenSpellings(set: TokenSet): string[] {
+	const parts = parseRefreshToken(set.refreshToken);
+	assert.ok(parts !== null);
+	const body = set.refreshToken.slice(4);
+	const [header, payload, signature] = set.accessToken.split(".") as [string, string, string];
+	return [
+		set.refreshToken,
+		body,
+		body.slice(-43), // the characters that carry the secret
+		encodeBase64urlNoPadding(parts.secret),
+		hex(parts.secret) as string,
+		encodeBase64urlNoPadding(parts.familyProof),
+		hex(parts.familyProof) as string,
+		set.accessToken,
+		`${header}.${payload}`,
+		signature,
+	];
+}
+
+function assertNoTokenMaterial(recorded: TokenEvent[], sets: TokenSet[]): void {
+	const serialized = recorded.map((event) => JSON.stringify(event)).join("\n");
+	for (const set of sets) {
+		for (const spelling of forbiddenSpellings(set)) {
+			assert.not.ok(serialized.includes(spelling), `an event contains token material (${spelling.slice(0, 12)}…)`);
+		}
+	}
+	for (const event of recorded) {
+		for (const [name, value] of Object.entries(event)) {
+			assert.ok(
+				value === undefined || typeof value === "string" || typeof value === "number" || typeof value === "boolean" || value instanceof Date,
+				`event field ${name} is a ${typeof value}`,
+			);
+		}
+	}
+}
+
+events("every event type is emitted with subject, session id and the clock's time, and none carries token material", async () => {
+	const { service, clock, events: recorded } = harness({ refresh: { idleTtl: "1h", reuseGrace: "10s" } });
+	const sets: TokenSet[] = [];
+	const a = await service.issue({ subject: "alice", claims: { role: "admin" }, device: "laptop" });
+	sets.push(a);
+	assert.equal(
+		recorded.map((event) => event.type),
+		["issued"],
+	);
+	const b = await service.exchange(a.refreshToken);
+	sets.push(b);
+	clock.advance(5);
+	sets.push(await service.exchange(a.refreshToken)); // grace replay
+	clock.advance(5);
+	await rejects(service.exchange(a.refreshToken), "ERR_TOKEN_REUSED"); // reuse, revokes the session
+	await rejects(service.exchange(b.refreshToken), "ERR_TOKEN_REVOKED");
+
+	const c = await service.issue({ subject: "alice" });
+	sets.push(c);
+	clock.advance(3600);
+	await rejects(service.exchange(c.refreshToken), "ERR_TOKEN_EXPIRED");
+	const d = await service.issue({ subject: "alice" });
+	sets.push(d);
+	await service.revoke(d.refreshToken);
+	const e = await service.issue({ subject: "alice" });
+	sets.push(e);
+	await service.revokeSession(e.sessionId);
+	const f = await service.issue({ subject: "alice" });
+	sets.push(f);
+	assert.is(await service.revokeSubject("alice"), 1);
+
+	const types = new Set(recorded.map((event) => event.type));
+	assert.equal([...types].sort(), ["expired", "grace-replayed", "issued", "refreshed", "reuse-detected", "revoked"]);
+	assert.equal(
+		recorded.filter((event) => event.type === "revoked").map((event) => event.reason),
+		["reuse", "logout", "admin", "subject"],
+	);
+	const reuse = recorded.find((event) => event.type === "reuse-detected");
+	assert.is(reuse?.action, "revoke-session");
+	assert.is(reuse?.sessionId, a.sessionId);
+	assert.is(recorded.find((event) => event.type === "refreshed")?.generation, 1);
+	assert.is(recorded.find((event) => event.type === "grace-replayed")?.generation, 1);
+	for (const event of recorded) {
+		assert.is(event.subject, "alice");
+		assert.match(event.sessionId, /^[0-9a-f-]{36}$/);
+		assert.instance(event.at, Date);
+	}
+	assert.is(recorded.find((event) => event.type === "expired")?.sessionId, c.sessionId);
+	assert.is(recorded.at(-1)?.at.getTime(), clock.now().getTime());
+	assertNoTokenMaterial(recorded, sets);
+});
+
+events("reuse mode events carry no token material either", async () => {
+	const { service, events: recorded } = harness({ refresh: { mode: "reuse" } });
+	const a = await service.issue({ subject: "bob", device: "phone" });
+	const b = await service.issue({ subject: "bob", device: "phone" });
+	const c = await service.exchange(a.refreshToken);
+	assert.equal(
+		recorded.map((event) => [event.type, event.reused]),
+		[
+			["issued", false],
+			["issued", true],
+		],
+	);
+	assertNoTokenMaterial(recorded, [a, b, c]);
+});
+
+events("a listener that throws does not fail the call", async () => {
+	const { service } = harness({
+		onEvent: () => {
+			throw new Error("listener broke");
+		},
+	});
+	const a = await service.issue({ subject: "alice" });
+	const b = await service.exchange(a.refreshToken);
+	assert.is((await service.verify(b.accessToken)).sub, "alice");
+	await service.revoke(b.refreshToken);
+	await rejects(service.exchange(b.refreshToken), "ERR_TOKEN_REVOKED");
+});
+
+events("error messages never contain token material", async () => {
+	const { service, clock } = harness();
+	const a = await service.issue({ subject: "alice" });
+	await service.exchange(a.refreshToken);
+	clock.advance(11);
+	const errors = [
+		await rejects(service.exchange(a.refreshToken), "ERR_TOKEN_REUSED"),
+		await rejects(service.exchange(a.refreshToken), "ERR_TOKEN_REVOKED"),
+		await rejects(service.exchange(a.refreshToken.slice(0, -1)), "ERR_TOKEN_MALFORMED"),
+		await rejects(service.verify(a.accessToken + "x"), "ERR_ACCESS_TOKEN_INVALID"),
+	];
+	clock.advance(3600);
+	errors.push(await rejects(service.verify(a.accessToken), "ERR_ACCESS_TOKEN_EXPIRED"));
+	for (const error of errors) {
+		for (const spelling of forbiddenSpellings(a)) assert.not.ok(`${error.message} ${error.stack ?? ""}`.includes(spelling));
+	}
+	assert.is(decodeJwt(a.accessToken).sub, "alice");
+});
+
+claims.run();
+events.run();
