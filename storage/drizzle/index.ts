@@ -1,0 +1,23 @@
+/**
+ * The PostgreSQL store: Drizzle over postgres.js in production, the embedded PGlite for
+ * zero-setup apps and tests. One table, `refresh_kit_sessions`, one row per session; the
+ * SQL migrations ship in the package (`drizzle/`).
+ *
+ * @example
+ * ```ts
+ * import { createTokenService } from "refresh-kit";
+ * import { openStore } from "refresh-kit/storage/drizzle";
+ *
+ * const store = await openStore("postgres://app@db.internal/app"); // migrations applied
+ * const service = createTokenService({ store, keys: { secret }, issuer, audience });
+ * ```
+ * @module
+ */
+export { drizzleStore } from "./store.js";
+export type { DrizzleDatabase, DrizzleStoreOptions } from "./store.js";
+export { migrate } from "./migrate.js";
+export type { MigrateOptions } from "./migrate.js";
+export { openStore, DEFAULT_PGLITE_DIRECTORY } from "./open.js";
+export type { OpenedStore, OpenStoreOptions } from "./open.js";
+export { refreshKitSessions } from "./schema.js";
+export type { RefreshKitSessionRow } from "./schema.js";

@@ -1,0 +1,66 @@
+import { sql } from "drizzle-orm";
+import { check, customType, index, integer, jsonb, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
+
+/** `bytea` as a plain `Uint8Array` on both drivers (postgres.js hands back a Buffer). */
+const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({
+	dataType() {
+		return "bytea";
+	},
+	fromDriver(value: Uint8Array): Uint8Array {
+		return value.constructor === Uint8Array ? value : new Uint8Array(value);
+	},
+});
+
+function timestamptz<TName extends string>(name: TName) {
+	return timestamp(name, { withTimezone: true, mode: "date" });
+}
+
+/**
+ * One row per session (see storage/port.ts): the current token's hash, the previous one's,
+ * and the successor sealed under the previous token. Rotation updates the row in place, so
+ * the row is also the session's tombstone for reuse detection.
+ *
+ * @example
+ * ```ts
+ * // Your own queries (e.g. an admin page), or export it from your drizzle-kit schema file
+ * // so that `drizzle-kit push` knows the table instead of proposing to drop it.
+ * import { count, isNull } from "drizzle-orm";
+ * import { refreshKitSessions } from "refresh-kit/storage/drizzle";
+ *
+ * const [{ live }] = await db.select({ live: count() }).from(refreshKitSessions).where(isNull(refreshKitSessions.revokedAt));
+ * ```
+ */
+export const refreshKitSessions = pgTable(
+	"refresh_kit_sessions",
+	{
+		// Fixed-width columns first, then the variable-length ones: no alignment padding.
+		id: uuid("id").primaryKey(),
+		createdAt: timestamptz("created_at").notNull(),
+		lastUsedAt: timestamptz("last_used_at").notNull(),
+		rotatedAt: timestamptz("rotated_at"),
+		expiresAt: timestamptz("expires_at"),
+		absoluteExpiresAt: timestamptz("absolute_expires_at"),
+		revokedAt: timestamptz("revoked_at"),
+		generation: integer("generation").notNull().default(0),
+		mode: text("mode", { enum: ["rotate", "reuse"] }).notNull(),
+		subject: text("subject").notNull(),
+		device: text("device"),
+		familyHash: bytea("family_hash").notNull(),
+		tokenHash: bytea("token_hash").notNull(),
+		previousHash: bytea("previous_hash"),
+		sealedSuccessor: bytea("sealed_successor"),
+		claims: jsonb("claims").$type<Record<string, unknown>>(),
+	},
+	(t) => [
+		// listSessions (ordered by creation), revokeSubject, and the reuse-mode lookup by subject + device.
+		index("refresh_kit_sessions_subject_idx").on(t.subject, t.createdAt),
+		// prune: a session is dead from the sooner of its revocation and its expiry (least() skips
+		// nulls); one range scan finds the oldest dead rows. Sessions that never die stay out of it.
+		index("refresh_kit_sessions_dead_idx").on(sql`least(${t.revokedAt}, ${t.expiresAt})`).where(sql`least(${t.revokedAt}, ${t.expiresAt}) is not null`),
+		check("refresh_kit_sessions_mode_check", sql`${t.mode} in ('rotate', 'reuse')`),
+		check("refresh_kit_sessions_generation_check", sql`${t.generation} >= 0`),
+	],
+);
+
+/** A row of {@link refreshKitSessions}. */
+export type RefreshKitSessionRow = typeof refreshKitSessions.$inferSelect;

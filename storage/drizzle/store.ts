@@ -1,0 +1,410 @@
+import { and, asc, entityKind, eq, getTableColumns, gt, inArray, isNull, lte, or, sql, type SQL } from "drizzle-orm";
+import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import { TokenError } from "../../core/errors.js";
+import type { PruneBatch, RotationResult, SessionRecord, SessionTouch, TokenRotation, TokenStore } from "../port.js";
+import { refreshKitSessions as sessions, type RefreshKitSessionRow } from "./schema.js";
+
+/**
+ * A Drizzle PostgreSQL database: `drizzle(postgres(url))` from `drizzle-orm/postgres-js` or
+ * `drizzle(new PGlite())` from `drizzle-orm/pglite`. Other drivers are refused at construction.
+ */
+// `any` for the schema parameters: the app's database may declare any relational schema.
+export type DrizzleDatabase = PgDatabase<PgQueryResultHKT, any, any>;
+
+/** Options of {@link drizzleStore}. */
+export interface DrizzleStoreOptions {
+	/**
+	 * How many times a statement that PostgreSQL aborted with a serialization failure (40001)
+	 * or a deadlock (40P01) is run again before the error reaches the caller. Such a statement
+	 * changed nothing, so running it again is safe. Default 5.
+	 */
+	retries?: number;
+}
+
+/**
+ * The drivers whose sessions give one-statement atomic rotation and real transactions, each
+ * with a check that a real client is attached (drizzle.mock() has none).
+ */
+const SUPPORTED_DRIVERS = new Map<string, (client: unknown) => boolean>([
+	["PostgresJsDatabase", (client) => typeof client === "function" && typeof (client as { begin?: unknown }).begin === "function"],
+	["PgliteDatabase", (client) => typeof client === "object" && client !== null && typeof (client as { transaction?: unknown }).transaction === "function"],
+]);
+
+/** pg_advisory_xact_lock(int, int) namespace of reuse-mode logins ("RKS1"). */
+const REUSE_LOCK_NAMESPACE = 0x524b5331;
+
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const RETRYABLE_STATES = new Set(["40001", "40P01"]);
+
+/** Throws ERR_CONFIG_INVALID unless `db` is a postgres.js or PGlite Drizzle database. */
+export function assertSupportedDatabase(db: unknown): asserts db is DrizzleDatabase {
+	const kind = typeof db === "object" && db !== null ? (db.constructor as { [entityKind]?: unknown })[entityKind] : undefined;
+	const hasClient = typeof kind === "string" ? SUPPORTED_DRIVERS.get(kind) : undefined;
+	if (hasClient === undefined || !hasClient((db as { $client?: unknown }).$client)) {
+		throw new TokenError(
+			"ERR_CONFIG_INVALID",
+			"drizzleStore needs a drizzle-orm/postgres-js or drizzle-orm/pglite database: other drivers cannot guarantee atomic rotation and transactions",
+		);
+	}
+}
+
+/**
+ * The PostgreSQL {@link TokenStore}: one row per session in `refresh_kit_sessions`.
+ *
+ * The happy-path exchange is one prepared statement: an `UPDATE … RETURNING` that consumes the
+ * presented token only if it is current and the session live, and in the same statement the
+ * current row when it did not, so grace and reuse need no extra round trip. Serialization
+ * failures and deadlocks are retried here; every other error (connection lost, backend
+ * terminated, timeout) is thrown, and the service reports it as `ERR_STORE_UNAVAILABLE`.
+ * Run {@link migrate} (or use {@link openStore}) first.
+ *
+ * @example
+ * ```ts
+ * import postgres from "postgres";
+ * import { drizzle } from "drizzle-orm/postgres-js";
+ * import { createTokenService } from "refresh-kit";
+ * import { drizzleStore, migrate } from "refresh-kit/storage/drizzle";
+ *
+ * const db = drizzle(postgres(process.env.DATABASE_URL!, { max: 10 }));
+ * await migrate(db);
+ * const service = createTokenService({ store: drizzleStore(db), keys: { secret }, issuer, audience });
+ * ```
+ */
+export function drizzleStore(db: DrizzleDatabase, options: DrizzleStoreOptions = {}): TokenStore {
+	assertSupportedDatabase(db);
+	const retries = options.retries ?? 5;
+	if (!Number.isSafeInteger(retries) || retries < 0) throw new TokenError("ERR_CONFIG_INVALID", "drizzleStore: retries must be a non-negative integer");
+	const q = prepareStatements(db);
+
+	function retrying<T>(operation: () => Promise<T>): Promise<T> {
+		return withRetries(retries, operation);
+	}
+
+	return {
+		guarantees: { atomicRotation: true },
+
+		async createSession(session: SessionRecord): Promise<void> {
+			await retrying(() => q.create.execute(sessionParams(session)));
+		},
+
+		async openReusableSession(session: SessionRecord): Promise<SessionRecord> {
+			const lookup = { subject: session.subject, device: session.device, now: iso(session.createdAt) };
+			// Fast path, one statement: the returning user whose session is live.
+			const [live] = await retrying(() => q.findReusable.execute(lookup));
+			if (live !== undefined) return toRecord(live);
+			// Liveness depends on `now`, so no unique index can say "one live session per subject
+			// and device". Instead every opener of the same (subject, device) serializes on a
+			// transaction-scoped advisory lock and looks again before inserting; openers of other
+			// keys never wait. The second look is a new statement, so under READ COMMITTED (set
+			// explicitly: a REPEATABLE READ default would keep the pre-lock snapshot) it sees a
+			// session that a previous lock holder committed.
+			return retrying(() =>
+				db.transaction(
+					async (tx) => {
+						const statements = reusableLoginStatements(tx);
+						await statements.lock.execute({ key: JSON.stringify([session.subject, session.device]) });
+						const [existing] = await statements.find.execute(lookup);
+						if (existing !== undefined) return toRecord(existing);
+						await statements.create.execute(sessionParams(session));
+						return { ...session };
+					},
+					{ isolationLevel: "read committed" },
+				),
+			);
+		},
+
+		async rotateToken(rotation: TokenRotation): Promise<RotationResult> {
+			if (!UUID_PATTERN.test(rotation.sessionId)) return { rotated: false, session: null };
+			const [row] = await retrying(() =>
+				q.rotate.execute({
+					id: rotation.sessionId,
+					presentedHash: rotation.presentedHash,
+					successorHash: rotation.successorHash,
+					sealedSuccessor: rotation.sealedSuccessor,
+					now: iso(rotation.now),
+					idleExpiresAt: isoOrNull(rotation.idleExpiresAt),
+				}),
+			);
+			if (row === undefined) return { rotated: false, session: null };
+			const { rotated, ...session } = row as RefreshKitSessionRow & { rotated: boolean };
+			return rotated ? { rotated: true, session: toRecord(session) } : { rotated: false, session: toRecord(session) };
+		},
+
+		async findSession(sessionId: string): Promise<SessionRecord | null> {
+			if (!UUID_PATTERN.test(sessionId)) return null;
+			const [row] = await retrying(() => q.find.execute({ id: sessionId }));
+			return row === undefined ? null : toRecord(row);
+		},
+
+		async touchSession(touch: SessionTouch): Promise<void> {
+			if (!UUID_PATTERN.test(touch.sessionId)) return;
+			await retrying(() => q.touch.execute({ id: touch.sessionId, now: iso(touch.now), idleExpiresAt: isoOrNull(touch.idleExpiresAt) }));
+		},
+
+		async revokeSession(sessionId: string, now: Date): Promise<SessionRecord | null> {
+			if (!UUID_PATTERN.test(sessionId)) return null;
+			const [row] = await retrying(() => q.revoke.execute({ id: sessionId, now: iso(now) }));
+			return row === undefined ? null : toRecord(row);
+		},
+
+		async revokeSubject(subject: string, now: Date): Promise<string[]> {
+			const rows = await retrying(() => q.revokeSubject.execute({ subject, now: iso(now) }));
+			return rows.map((row) => row.id);
+		},
+
+		async listSessions(subject: string, now: Date): Promise<SessionRecord[]> {
+			const rows = await retrying(() => q.list.execute({ subject, now: iso(now) }));
+			return rows.map(toRecord);
+		},
+
+		async prune(batch: PruneBatch): Promise<number> {
+			if (!Number.isSafeInteger(batch.limit) || batch.limit < 1) return 0;
+			const [row] = await retrying(() => q.prune.execute({ before: iso(batch.before), limit: batch.limit }));
+			return row?.count ?? 0;
+		},
+	};
+}
+
+/** A timestamptz placeholder. Times travel as ISO strings so that null needs no special case. */
+function ts(name: string): SQL {
+	return sql`${sql.placeholder(name)}::timestamptz`;
+}
+
+function ph(name: string): SQL {
+	return sql`${sql.placeholder(name)}`;
+}
+
+function isLive(now: SQL): SQL | undefined {
+	return and(isNull(sessions.revokedAt), or(isNull(sessions.expiresAt), gt(sessions.expiresAt, now)));
+}
+
+function reusableWhere(subject: SQL, device: SQL, now: SQL): SQL | undefined {
+	return and(eq(sessions.subject, subject), sql`${sessions.device} is not distinct from ${device}::text`, eq(sessions.mode, "reuse"), isLive(now));
+}
+
+type SessionParamName = keyof ReturnType<typeof sessionParams>;
+
+function sessionParams(session: SessionRecord) {
+	return {
+		id: session.id,
+		subject: session.subject,
+		device: session.device,
+		claims: session.claims === null ? null : JSON.stringify(session.claims),
+		mode: session.mode,
+		familyHash: session.familyHash,
+		tokenHash: session.tokenHash,
+		previousHash: session.previousHash,
+		sealedSuccessor: session.sealedSuccessor,
+		rotatedAt: isoOrNull(session.rotatedAt),
+		generation: session.generation,
+		createdAt: iso(session.createdAt),
+		lastUsedAt: iso(session.lastUsedAt),
+		expiresAt: isoOrNull(session.expiresAt),
+		absoluteExpiresAt: isoOrNull(session.absoluteExpiresAt),
+		revokedAt: isoOrNull(session.revokedAt),
+	};
+}
+
+/** The VALUES of an insert, each value an SQL fragment made by `value` (a placeholder or a bound parameter). */
+function insertValues(value: (name: SessionParamName) => SQL) {
+	const time = (name: SessionParamName): SQL => sql`${value(name)}::timestamptz`;
+	return {
+		id: value("id"),
+		subject: value("subject"),
+		device: sql`${value("device")}::text`,
+		claims: sql`${value("claims")}::jsonb`,
+		mode: value("mode"),
+		familyHash: value("familyHash"),
+		tokenHash: value("tokenHash"),
+		previousHash: sql`${value("previousHash")}::bytea`,
+		sealedSuccessor: sql`${value("sealedSuccessor")}::bytea`,
+		rotatedAt: time("rotatedAt"),
+		generation: value("generation"),
+		createdAt: time("createdAt"),
+		lastUsedAt: time("lastUsedAt"),
+		expiresAt: time("expiresAt"),
+		absoluteExpiresAt: time("absoluteExpiresAt"),
+		revokedAt: time("revokedAt"),
+	};
+}
+
+/**
+ * The statements of a reuse-mode login, for the store's database or for a transaction. Built
+ * per transaction, they still run as named prepared statements: postgres.js caches a prepared
+ * statement per connection by its text, so only the first use on a connection is parsed.
+ */
+function reusableLoginStatements(db: DrizzleDatabase | Parameters<Parameters<DrizzleDatabase["transaction"]>[0]>[0]) {
+	return {
+		lock: db
+			.select({ locked: sql<number>`1` })
+			.from(sql`(select pg_advisory_xact_lock(${REUSE_LOCK_NAMESPACE}::int, hashtext(${ph("key")}))) as lock`)
+			.prepare("refresh_kit_lock_reusable"),
+		find: db
+			.select()
+			.from(sessions)
+			.where(reusableWhere(ph("subject"), ph("device"), ts("now")))
+			.orderBy(asc(sessions.createdAt), asc(sessions.id))
+			.limit(1)
+			.prepare("refresh_kit_find_reusable"),
+		create: db.insert(sessions).values(insertValues(ph)).prepare("refresh_kit_create_session"),
+	};
+}
+
+/**
+ * Every statement of the store, prepared once per store: on postgres.js a named prepared
+ * statement is parsed and planned once per connection instead of on every call.
+ */
+function prepareStatements(db: DrizzleDatabase) {
+	const columns = getTableColumns(sessions);
+
+	const { create, find: findReusable } = reusableLoginStatements(db);
+
+	// The atomic consume-if-current. `previous_hash = token_hash` reads the row's old value.
+	// Under READ COMMITTED an UPDATE that waited for a concurrent rotation of the same row
+	// re-checks its WHERE against the new version and updates nothing; the fallback SELECT then
+	// still sees the statement's snapshot, i.e. the token as current. The service treats that
+	// "current but not rotated" view as stale and asks again, so no wrong verdict follows.
+	const updated = db.$with("updated").as(
+		db
+			.update(sessions)
+			.set({
+				previousHash: sql`${sessions.tokenHash}`,
+				tokenHash: ph("successorHash"),
+				sealedSuccessor: ph("sealedSuccessor"),
+				rotatedAt: ts("now"),
+				lastUsedAt: ts("now"),
+				expiresAt: sql`least(${ts("idleExpiresAt")}, ${sessions.absoluteExpiresAt})`,
+				generation: sql`${sessions.generation} + 1`,
+			})
+			.where(and(eq(sessions.id, ph("id")), eq(sessions.tokenHash, ph("presentedHash")), isLive(ts("now"))))
+			.returning(),
+	);
+	const names = sql.join(
+		Object.values(columns).map((column) => sql.identifier(column.name)),
+		sql`, `,
+	);
+	const outcome = sql`(select true as rotated, ${names} from ${updated} union all select false, ${names} from ${sessions} where ${sessions.id} = ${ph("id")} and not exists (select 1 from ${updated})) as outcome`;
+	const outcomeFields: Record<string, SQL.Aliased | SQL> = { rotated: sql<boolean>`outcome.rotated`.mapWith(Boolean) };
+	for (const [key, column] of Object.entries(columns)) outcomeFields[key] = sql`outcome.${sql.identifier(column.name)}`.mapWith(column);
+	const rotate = db
+		.with(updated)
+		.select(outcomeFields as { rotated: SQL<boolean> } & Record<keyof RefreshKitSessionRow, SQL>)
+		.from(outcome)
+		.prepare("refresh_kit_rotate_token");
+
+	const find = db.select().from(sessions).where(eq(sessions.id, ph("id"))).prepare("refresh_kit_find_session");
+
+	const touch = db
+		.update(sessions)
+		.set({ lastUsedAt: ts("now"), expiresAt: sql`least(${ts("idleExpiresAt")}, ${sessions.absoluteExpiresAt})` })
+		.where(and(eq(sessions.id, ph("id")), isLive(ts("now"))))
+		.prepare("refresh_kit_touch_session");
+
+	const revoke = db
+		.update(sessions)
+		.set({ revokedAt: ts("now") })
+		.where(and(eq(sessions.id, ph("id")), isNull(sessions.revokedAt)))
+		.returning()
+		.prepare("refresh_kit_revoke_session");
+
+	// Rows are locked in id order, so two concurrent revocations of one subject cannot deadlock.
+	const revokeSubject = db
+		.update(sessions)
+		.set({ revokedAt: ts("now") })
+		.where(
+			and(
+				inArray(
+					sessions.id,
+					db
+						.select({ id: sessions.id })
+						.from(sessions)
+						.where(and(eq(sessions.subject, ph("subject")), isLive(ts("now"))))
+						.orderBy(asc(sessions.id))
+						.for("update"),
+				),
+				isNull(sessions.revokedAt),
+			),
+		)
+		.returning({ id: sessions.id })
+		.prepare("refresh_kit_revoke_subject");
+
+	const list = db
+		.select()
+		.from(sessions)
+		.where(and(eq(sessions.subject, ph("subject")), isLive(ts("now"))))
+		.orderBy(asc(sessions.createdAt), asc(sessions.id))
+		.prepare("refresh_kit_list_sessions");
+
+	// Bounded batches; SKIP LOCKED lets several pruners (and live traffic) run at once without
+	// waiting on each other. The expression matches refresh_kit_sessions_dead_idx.
+	const deadSince = sql`least(${sessions.revokedAt}, ${sessions.expiresAt})`;
+	const victims = db
+		.select({ id: sessions.id })
+		.from(sessions)
+		.where(lte(deadSince, ts("before")))
+		.orderBy(deadSince)
+		.limit(sql.placeholder("limit"))
+		.for("update", { skipLocked: true });
+	// `= any(array(…))` makes the victims an init plan feeding primary-key lookups; with `in (…)`
+	// the planner may hash-join them against a scan of the whole table.
+	const deleted = db.$with("deleted").as(db.delete(sessions).where(sql`${sessions.id} = any(array(${victims}))`).returning({ id: sessions.id }));
+	const prune = db
+		.with(deleted)
+		.select({ count: sql<number>`count(*)::int`.mapWith(Number) })
+		.from(deleted)
+		.prepare("refresh_kit_prune");
+
+	return { create, rotate, find, findReusable, touch, revoke, revokeSubject, list, prune };
+}
+
+function toRecord(row: RefreshKitSessionRow): SessionRecord {
+	return {
+		id: row.id,
+		subject: row.subject,
+		device: row.device,
+		claims: row.claims ?? null,
+		mode: row.mode,
+		familyHash: row.familyHash,
+		tokenHash: row.tokenHash,
+		previousHash: row.previousHash,
+		sealedSuccessor: row.sealedSuccessor,
+		rotatedAt: row.rotatedAt,
+		generation: row.generation,
+		createdAt: row.createdAt,
+		lastUsedAt: row.lastUsedAt,
+		expiresAt: row.expiresAt,
+		absoluteExpiresAt: row.absoluteExpiresAt,
+		revokedAt: row.revokedAt,
+	};
+}
+
+function iso(date: Date): string {
+	return date.toISOString();
+}
+
+function isoOrNull(date: Date | null): string | null {
+	return date === null ? null : date.toISOString();
+}
+
+/** The SQLSTATE of a driver error, also when Drizzle wrapped it (DrizzleQueryError.cause). */
+export function sqlState(error: unknown): string | undefined {
+	for (let current = error, depth = 0; typeof current === "object" && current !== null && depth < 5; depth++) {
+		const code = (current as { code?: unknown }).code;
+		if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code)) return code;
+		current = (current as { cause?: unknown }).cause;
+	}
+	return undefined;
+}
+
+async function withRetries<T>(retries: number, operation: () => Promise<T>): Promise<T> {
+	for (let attempt = 0; ; attempt++) {
+		try {
+			return await operation();
+		} catch (error) {
+			const state = sqlState(error);
+			if (attempt >= retries || state === undefined || !RETRYABLE_STATES.has(state)) throw error;
+			// Jittered backoff so that the transactions that collided do not collide again.
+			await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * 2 ** attempt));
+		}
+	}
+}

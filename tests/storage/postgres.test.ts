@@ -1,0 +1,59 @@
+// The Drizzle store on a real PostgreSQL server (the throwaway one from tests/support/postgres.ts,
+// or DATABASE_URL). "Instances" are separate postgres.js pools, as separate app processes would
+// have them, so the race cases here run with real concurrency.
+import { sql } from "drizzle-orm";
+import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
+import postgres from "postgres";
+import type { TokenStore } from "../../storage/port.js";
+import { drizzleStore, migrate } from "../../storage/drizzle/index.js";
+import { createDatabase, postgresOrSkip } from "../support/postgres.js";
+import { storeContract } from "./contract.js";
+import { lifecycleCases, raceCases, storeCases, type DrizzleFixture } from "./drizzle-cases.js";
+
+const server = await postgresOrSkip();
+
+if (server !== null) {
+	let url: string | null = null;
+	const pools: Array<{ client: postgres.Sql; db: PostgresJsDatabase; store: TokenStore }> = [];
+
+	function pool(index: number): TokenStore {
+		while (pools.length <= index) {
+			const client = postgres(url as string, { max: 8, onnotice: () => {}, idle_timeout: 20, fetch_types: false });
+			const db = drizzle(client);
+			pools.push({ client, db, store: drizzleStore(db) });
+		}
+		return (pools[index] as { store: TokenStore }).store;
+	}
+
+	const fixture: DrizzleFixture = {
+		async setup() {
+			if (url !== null) return;
+			url = await createDatabase("rk_storage_postgres");
+			pool(0);
+			await migrate((pools[0] as { db: PostgresJsDatabase }).db);
+		},
+		async reset() {
+			await (pools[0] as { db: PostgresJsDatabase }).db.execute(sql`truncate refresh_kit_sessions`);
+		},
+		async teardown() {},
+		store: () => pool(0),
+		stores: (count) => Array.from({ length: count }, (_, i) => pool(i)),
+	};
+
+	// The shared contract, unchanged; its races run on one pool of 8 connections.
+	storeContract("storage contract: drizzleStore on PostgreSQL", {
+		async open() {
+			await fixture.setup();
+			return fixture.store();
+		},
+		reset: () => fixture.reset(),
+		async close() {},
+	});
+	storeCases("postgres", fixture);
+	lifecycleCases("postgres", fixture);
+	raceCases("postgres", { ...fixture, teardown: closePools }, { concurrency: 240, instances: 4 });
+
+	async function closePools(): Promise<void> {
+		await Promise.all(pools.splice(0).map((entry) => entry.client.end({ timeout: 5 })));
+	}
+}
