@@ -14,6 +14,7 @@
  * | `ERR_STORE_UNAVAILABLE` | the store failed or timed out; nothing was changed by this call | 503 `temporarily_unavailable` |
  * | `ERR_CONFIG_INVALID` | bad options, thrown by `createTokenService` | — |
  * | `ERR_INPUT_INVALID` | bad arguments from the application (e.g. a reserved claim passed to `issue`) | — |
+ * | `ERR_HTTP_UNEXPECTED` | `refresh-kit/client` only: the auth server answered with an unexpected status or body | — |
  *
  * Messages never contain token material; `cause` is forwarded.
  *
@@ -37,7 +38,8 @@ export type TokenErrorCode =
 	| "ERR_ACCESS_TOKEN_EXPIRED"
 	| "ERR_STORE_UNAVAILABLE"
 	| "ERR_CONFIG_INVALID"
-	| "ERR_INPUT_INVALID";
+	| "ERR_INPUT_INVALID"
+	| "ERR_HTTP_UNEXPECTED";
 
 export class TokenError extends Error {
 	override name = "TokenError";

@@ -5,6 +5,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { isTokenError, TokenError, type TokenErrorCode } from "../../core/index.js";
 import { formatRefreshToken, newFamilyProof, newSecret, newSessionId, parseRefreshToken } from "../../core/refresh-token.js";
+import { createAuthClient } from "../../adapters/client/index.js";
 import { memoryStore } from "../../storage/memory/index.js";
 import type { TokenStore } from "../../storage/port.js";
 import { harness, rejects, settle } from "../helpers.js";
@@ -69,6 +70,12 @@ const triggers: Record<TokenErrorCode, () => Promise<TokenError>> = {
 	},
 	async ERR_INPUT_INVALID() {
 		return rejects(harness().service.issue({ subject: "alice", claims: { sub: "root" } }), "ERR_INPUT_INVALID") as Promise<TokenError>;
+	},
+	async ERR_HTTP_UNEXPECTED() {
+		// refresh-kit/client: a server that answers a refresh with something that is not RFC 6749.
+		const storage = { load: () => "rk1_x", save: () => undefined };
+		const bodyClient = createAuthClient({ transport: "body", storage, fetch: async () => new Response("<html>", { status: 502 }) });
+		return rejects(bodyClient.refresh(), "ERR_HTTP_UNEXPECTED") as Promise<TokenError>;
 	},
 };
 

@@ -1,0 +1,69 @@
+/**
+ * Next.js App Router adapter: route handlers for a catch-all auth route, and a read-only
+ * verifier for Server Components, middleware and the Edge runtime. Imports nothing from
+ * `next`: route handlers are fetch handlers.
+ *
+ * @module
+ */
+import type { AccessClaims, TokenService } from "../../core/index.js";
+import { createFetchHandler, type CookieOptions, type FetchHandlerOptions, type HubService } from "../fetch/index.js";
+import { authorize, type HeadersLike } from "../fetch/http.js";
+
+export type { FetchHandlerOptions as NextHandlerOptions, HeadersLike } from "../fetch/index.js";
+
+/** The route handlers to export from `app/auth/[...path]/route.ts`. */
+export interface NextHandlers {
+	GET(request: Request): Promise<Response>;
+	POST(request: Request): Promise<Response>;
+}
+
+/**
+ * Route handlers for every auth route. Put them in a catch-all route whose location matches
+ * `basePath` (default `/auth` → `app/auth/[...path]/route.ts`).
+ *
+ * @example
+ * ```ts
+ * // app/auth/[...path]/route.ts
+ * import { createNextHandlers } from "refresh-kit/adapters/next";
+ * import { service, authOptions } from "@/lib/auth";
+ *
+ * export const { GET, POST } = createNextHandlers(service, authOptions);
+ * ```
+ */
+export function createNextHandlers(service: HubService, options: FetchHandlerOptions = {}): NextHandlers {
+	const handle = createFetchHandler(service, options);
+	return {
+		GET: function GET(request: Request): Promise<Response> {
+			return handle(request);
+		},
+		POST: function POST(request: Request): Promise<Response> {
+			return handle(request);
+		},
+	};
+}
+
+/**
+ * The claims of the request's access token, or null. Reads `Authorization: Bearer`, else
+ * the access-token cookie (`options.cookie.accessTokenName`). Verification only: it never
+ * rotates and never touches the store, so it is safe where cookies cannot be written (a
+ * Server Component) and where no database is reachable (middleware, the Edge runtime).
+ *
+ * @example
+ * ```ts
+ * // app/dashboard/page.tsx (a Server Component)
+ * import { headers } from "next/headers";
+ * import { redirect } from "next/navigation";
+ * import { verifyRequest } from "refresh-kit/adapters/next";
+ *
+ * const claims = await verifyRequest(service, { headers: await headers() }, authOptions);
+ * if (claims === null) redirect("/login"); // a client component refreshes, then reloads
+ * ```
+ */
+export async function verifyRequest(
+	service: Pick<TokenService, "verify">,
+	request: { headers: HeadersLike },
+	options: { cookie?: Pick<CookieOptions, "accessTokenName"> } = {},
+): Promise<AccessClaims | null> {
+	const cookie = options.cookie?.accessTokenName === undefined ? {} : { cookie: { accessTokenName: options.cookie.accessTokenName } };
+	return (await authorize(service, request, cookie)).claims;
+}

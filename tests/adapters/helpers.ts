@@ -1,0 +1,124 @@
+// Helpers for the adapter suites: real loopback servers on port 0 and a raw HTTP client.
+// Not a suite (the runner only picks up *.test.ts).
+import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import * as assert from "uvu/assert";
+
+export interface TestServer {
+	url: string;
+	origin: string;
+	close(): Promise<void>;
+}
+
+/** Starts a node:http server on 127.0.0.1 and a free port. */
+export async function listen(listener: (req: IncomingMessage, res: ServerResponse) => void): Promise<TestServer> {
+	const server: Server = createServer(listener);
+	await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+	const { port } = server.address() as AddressInfo;
+	const origin = `http://127.0.0.1:${port}`;
+	return {
+		url: origin,
+		origin,
+		close: () =>
+			new Promise<void>((resolve) => {
+				server.closeAllConnections();
+				server.close(() => resolve());
+			}),
+	};
+}
+
+export interface RawResponse {
+	status: number;
+	headers: IncomingHttpHeaders;
+	text: string;
+	/** The Set-Cookie lines (always an array). */
+	cookies: string[];
+	json(): Record<string, unknown>;
+}
+
+export interface RawRequest {
+	method?: string;
+	headers?: Record<string, string | string[]>;
+	/** A string or bytes sent with Content-Length, or a list of chunks sent with chunked encoding. */
+	body?: string | Uint8Array | Array<string | Uint8Array> | undefined;
+}
+
+/** One HTTP/1.1 request over a fresh connection, with no headers added beyond Host (and the body framing). */
+export function send(url: string, options: RawRequest = {}): Promise<RawResponse> {
+	return new Promise((resolve, reject) => {
+		const target = new URL(url);
+		const req = httpRequest(
+			{ host: target.hostname, port: target.port, path: target.pathname + target.search, method: options.method ?? "GET", headers: options.headers ?? {}, agent: false },
+			(res) => {
+				const chunks: Buffer[] = [];
+				res.on("data", (chunk: Buffer) => chunks.push(chunk));
+				res.on("error", reject);
+				res.on("end", () => {
+					const text = Buffer.concat(chunks).toString("utf8");
+					const setCookie = res.headers["set-cookie"];
+					resolve({
+						status: res.statusCode ?? 0,
+						headers: res.headers,
+						text,
+						cookies: setCookie === undefined ? [] : setCookie,
+						json: () => JSON.parse(text) as Record<string, unknown>,
+					});
+				});
+			},
+		);
+		req.on("error", reject);
+		const body = options.body;
+		if (Array.isArray(body)) {
+			// Node only chunks POST/PUT/PATCH bodies by default; say it for every method.
+			req.setHeader("Transfer-Encoding", "chunked");
+			for (const chunk of body) req.write(chunk);
+			req.end();
+		} else if (body !== undefined) {
+			req.setHeader("Content-Length", Buffer.byteLength(body));
+			req.end(body);
+		} else {
+			req.end();
+		}
+	});
+}
+
+/** POST an x-www-form-urlencoded body. */
+export function postForm(url: string, params: Record<string, string>, headers: Record<string, string> = {}): Promise<RawResponse> {
+	return send(url, { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded", ...headers }, body: new URLSearchParams(params).toString() });
+}
+
+/** POST a JSON body. */
+export function postJSON(url: string, value: unknown, headers: Record<string, string> = {}): Promise<RawResponse> {
+	return send(url, { method: "POST", headers: { "Content-Type": "application/json", ...headers }, body: JSON.stringify(value) });
+}
+
+/** Asserts an RFC 6749 §5.2 error response and returns its body. */
+export function assertError(response: RawResponse, status: number, error: string): Record<string, unknown> {
+	assert.is(response.status, status, `status (body: ${response.text.slice(0, 200)})`);
+	assert.match(String(response.headers["content-type"]), /^application\/json/);
+	assert.is(response.headers["cache-control"], "no-store");
+	const body = response.json();
+	assert.is(body.error, error);
+	assert.type(body.error_description, "string");
+	return body;
+}
+
+/** Parses one Set-Cookie line into its name, value and lower-cased attributes. */
+export function parseSetCookie(line: string): { name: string; value: string; attributes: Map<string, string> } {
+	const [pair, ...rest] = line.split(";").map((part) => part.trim());
+	const equals = (pair as string).indexOf("=");
+	const attributes = new Map<string, string>();
+	for (const attribute of rest) {
+		const at = attribute.indexOf("=");
+		attributes.set((at === -1 ? attribute : attribute.slice(0, at)).toLowerCase(), at === -1 ? "" : attribute.slice(at + 1));
+	}
+	return { name: (pair as string).slice(0, equals), value: (pair as string).slice(equals + 1), attributes };
+}
+
+export const DEMO_USER = { username: "alice", password: "correct horse battery staple" };
+
+/** An `authenticate` for tests: one user, form or JSON, anything else rejected. */
+export function testAuthenticate(_request: Request, params: Readonly<Record<string, string>>): { subject: string; claims: Record<string, unknown>; device?: string } | null {
+	if (params.username !== DEMO_USER.username || params.password !== DEMO_USER.password) return null;
+	return params.device === undefined ? { subject: "user-alice", claims: { role: "admin" } } : { subject: "user-alice", claims: { role: "admin" }, device: params.device };
+}

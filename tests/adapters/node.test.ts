@@ -1,0 +1,247 @@
+// The Node adapter: next() pass-through in a Connect-style chain, Express-style mounting,
+// requireAuth (RFC 6750), store outages (503), and requests fetch cannot represent.
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { connect } from "node:net";
+import { parse as parseQuery } from "node:querystring";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { createNodeHandler, requireAuth, type AuthenticatedRequest, type NextFunction } from "../../adapters/node/index.js";
+import { isTokenError } from "../../core/index.js";
+import { memoryStore } from "../../storage/memory/index.js";
+import type { TokenStore } from "../../storage/port.js";
+import { harness } from "../helpers.js";
+import { assertError, DEMO_USER, listen, postForm, send, testAuthenticate } from "./helpers.js";
+
+type Middleware = (req: IncomingMessage, res: ServerResponse, next: NextFunction) => void | Promise<void>;
+
+/** A tiny Connect: middleware run in order, optionally mounted on a path prefix (stripped from req.url, as Express does). */
+function chain(...layers: Array<[string, Middleware]>): (req: IncomingMessage, res: ServerResponse) => void {
+	return function run(req, res): void {
+		const originalUrl = req.url ?? "/";
+		(req as { originalUrl?: string }).originalUrl = originalUrl;
+		let index = 0;
+		function next(error?: unknown): void {
+			req.url = originalUrl;
+			const layer = layers[index++];
+			if (error !== undefined || layer === undefined) {
+				res.writeHead(error === undefined ? 404 : 500, { "Content-Type": "text/plain" });
+				res.end(error === undefined ? "final handler" : "error handler");
+				return;
+			}
+			const [mount, middleware] = layer;
+			if (mount !== "/" && originalUrl !== mount && !originalUrl.startsWith(mount + "/")) return next();
+			if (mount !== "/") req.url = originalUrl.slice(mount.length) || "/";
+			void middleware(req, res, next);
+		}
+		next();
+	};
+}
+
+const h = harness();
+const calls: string[] = [];
+const app = chain(
+	["/", (req, _res, next) => (calls.push(`log ${req.url}`), next())],
+	["/", createNodeHandler(h.service, { authenticate: testAuthenticate })],
+	["/api", requireAuth(h.service)],
+	["/api", (req, res) => {
+		res.writeHead(200, { "Content-Type": "application/json" });
+		res.end(JSON.stringify({ sub: (req as AuthenticatedRequest).auth.sub, url: req.url }));
+	}],
+);
+const server = await listen(app);
+const base = `${server.url}/auth`;
+
+test.after(async () => {
+	await server.close();
+});
+
+async function accessToken(): Promise<string> {
+	const response = await postForm(`${base}/login`, DEMO_USER);
+	assert.is(response.status, 200);
+	return String(response.json().access_token);
+}
+
+test("in a Connect chain: auth routes answered, everything else handed to next()", async () => {
+	calls.length = 0;
+	assert.is((await send(`${base}/jwks`)).status, 200);
+	const other = await send(`${server.url}/somewhere/else`);
+	assert.is(other.status, 404);
+	assert.is(other.text, "final handler");
+	const near = await send(`${server.url}/authx/token`, { method: "POST" });
+	assert.is(near.text, "final handler", "a path that merely starts with the base name is not ours");
+	assert.equal(calls, ["log /auth/jwks", "log /somewhere/else", "log /authx/token"]);
+	const unknownUnderBase = await send(`${base}/unknown`);
+	assertError(unknownUnderBase, 404, "not_found");
+});
+
+test("requireAuth: a valid bearer token reaches the route with req.auth set", async () => {
+	const token = await accessToken();
+	const response = await send(`${server.url}/api/me`, { headers: { Authorization: `Bearer ${token}` } });
+	assert.is(response.status, 200);
+	assert.equal(response.json(), { sub: "user-alice", url: "/me" });
+	const lowerCase = await send(`${server.url}/api/me`, { headers: { Authorization: `bearer  ${token}` } });
+	assert.is(lowerCase.status, 200, "the scheme is case-insensitive");
+});
+
+test("requireAuth: RFC 6750 §3 challenges", async () => {
+	const none = await send(`${server.url}/api/me`);
+	assertError(none, 401, "unauthorized");
+	assert.is(none.headers["www-authenticate"], 'Bearer realm="api"', "no error code when no credentials were sent (§3.1)");
+	const basic = await send(`${server.url}/api/me`, { headers: { Authorization: "Basic YWxpY2U6cHc=" } });
+	assert.is(basic.status, 401);
+	assert.is(basic.headers["www-authenticate"], 'Bearer realm="api"');
+	const invalid = await send(`${server.url}/api/me`, { headers: { Authorization: "Bearer eyJhbGciOiJIUzI1NiJ9.e30.c2ln" } });
+	assertError(invalid, 401, "invalid_token");
+	assert.match(String(invalid.headers["www-authenticate"]), /^Bearer realm="api", error="invalid_token"/);
+	for (const header of ["Bearer", "Bearer a b", "Bearer <script>", "Bearer ä"]) {
+		const malformed = await send(`${server.url}/api/me`, { headers: { Authorization: header } });
+		assertError(malformed, 400, "invalid_request");
+		assert.match(String(malformed.headers["www-authenticate"]), /error="invalid_request"/);
+	}
+	const token = await accessToken();
+	h.clock.advance(901 + 5);
+	const expired = await send(`${server.url}/api/me`, { headers: { Authorization: `Bearer ${token}` } });
+	assertError(expired, 401, "invalid_token");
+	assert.not.match(expired.text + String(expired.headers["www-authenticate"]), token.slice(0, 30));
+});
+
+test("requireAuth: a custom realm is quoted in the challenge; one that cannot be quoted is refused up front", async () => {
+	const guard = requireAuth(h.service, { realm: "my api" });
+	const guarded = await listen((req, res) => void guard(req, res, () => res.end("ok")));
+	try {
+		assert.is((await send(guarded.url)).headers["www-authenticate"], 'Bearer realm="my api"');
+	} finally {
+		await guarded.close();
+	}
+	assert.throws(() => requireAuth(h.service, { realm: 'a"b' }), (error: unknown) => isTokenError(error, "ERR_CONFIG_INVALID"));
+});
+
+test("Express-style mounting: app.use('/auth', handler) sees the stripped req.url and still answers", async () => {
+	const mounted = await listen(chain(["/auth", createNodeHandler(h.service, { authenticate: testAuthenticate })]));
+	try {
+		assert.is((await send(`${mounted.url}/auth/jwks`)).status, 200);
+		assert.is((await postForm(`${mounted.url}/auth/login`, DEMO_USER)).status, 200);
+	} finally {
+		await mounted.close();
+	}
+});
+
+test("behind a body parser (express.json()/urlencoded() before it): req.body is used, duplicates still refused", async () => {
+	const bodyParser: Middleware = async (req, _res, next) => {
+		const chunks: Buffer[] = [];
+		for await (const chunk of req) chunks.push(chunk as Buffer);
+		const text = Buffer.concat(chunks).toString("utf8");
+		const type = String(req.headers["content-type"]);
+		// Like body-parser: JSON parsed, form fields with repeats turned into arrays.
+		(req as { body?: unknown }).body = type.startsWith("application/json") ? JSON.parse(text) : parseQuery(text);
+		next();
+	};
+	const parsedFirst = await listen(chain(["/", bodyParser], ["/", createNodeHandler(h.service, { authenticate: testAuthenticate })]));
+	try {
+		const login = await postForm(`${parsedFirst.url}/auth/login`, DEMO_USER);
+		assert.is(login.status, 200);
+		const refreshToken = String(login.json().refresh_token);
+		assert.is((await postForm(`${parsedFirst.url}/auth/token`, { grant_type: "refresh_token", refresh_token: refreshToken })).status, 200);
+		const duplicate = await send(`${parsedFirst.url}/auth/token`, {
+			method: "POST",
+			headers: { "Content-Type": "application/x-www-form-urlencoded" },
+			body: `grant_type=refresh_token&refresh_token=${refreshToken}&refresh_token=${refreshToken}`,
+		});
+		assertError(duplicate, 400, "invalid_request");
+	} finally {
+		await parsedFirst.close();
+	}
+});
+
+test("without next(), other paths get a JSON 404", async () => {
+	const handler = createNodeHandler(h.service);
+	const plain = await listen((req, res) => void handler(req, res));
+	try {
+		assertError(await send(`${plain.url}/elsewhere`), 404, "not_found");
+		assert.is((await send(`${plain.url}/auth/jwks`)).status, 200);
+	} finally {
+		await plain.close();
+	}
+});
+
+test("requests fetch cannot represent (TRACE) get a JSON 4xx, not a crash", async () => {
+	assertError(await send(`${base}/token`, { method: "TRACE" }), 400, "invalid_request");
+	assert.is((await send(`${base}/jwks`)).status, 200);
+});
+
+test("a client that disconnects mid-body does not hurt the server", async () => {
+	await new Promise<void>((resolve, reject) => {
+		const socket = connect(Number(new URL(server.url).port), "127.0.0.1", () => {
+			socket.write("POST /auth/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\ngrant_type=");
+			setTimeout(() => {
+				socket.destroy();
+				resolve();
+			}, 50);
+		});
+		socket.on("error", reject);
+	});
+	assert.is((await send(`${base}/jwks`)).status, 200);
+});
+
+test("a keep-alive connection stays usable after a 413 (the unread body is discarded)", async () => {
+	const body = "grant_type=refresh_token&pad=" + "a".repeat(40_000);
+	const answers = await new Promise<string>((resolve, reject) => {
+		const socket = connect(Number(new URL(server.url).port), "127.0.0.1", () => {
+			socket.write(`POST /auth/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n`);
+			socket.write(`${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`);
+			socket.write("GET /auth/jwks HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+		});
+		let received = "";
+		socket.on("data", (chunk) => (received += chunk.toString("latin1")));
+		socket.on("end", () => resolve(received));
+		socket.on("error", reject);
+	});
+	assert.match(answers, /^HTTP\/1\.1 413 /);
+	assert.match(answers, /HTTP\/1\.1 200 OK[\s\S]*"keys"/);
+});
+
+/** A store whose every call fails while `down` is true (a lost database connection). */
+function flakyStore(): { store: TokenStore; setDown(down: boolean): void } {
+	const inner = memoryStore();
+	let down = false;
+	const store = { guarantees: inner.guarantees } as TokenStore;
+	for (const name of ["createSession", "openReusableSession", "rotateToken", "findSession", "touchSession", "revokeSession", "revokeSubject", "listSessions", "prune"] as const) {
+		(store as unknown as Record<string, unknown>)[name] = async (...args: unknown[]) => {
+			if (down) throw new Error("connection refused");
+			return (inner[name] as (...a: unknown[]) => Promise<unknown>)(...args);
+		};
+	}
+	return { store, setDown: (value) => void (down = value) };
+}
+
+test("a store outage is 503 temporarily_unavailable with Retry-After; the presented token still works afterwards", async () => {
+	const flaky = flakyStore();
+	const service = harness({ store: flaky.store }).service;
+	const handler = createNodeHandler(service, { authenticate: testAuthenticate, cookie: { name: "rk" } });
+	const outage = await listen((req, res) => void handler(req, res));
+	const origin = { Origin: outage.origin };
+	try {
+		const login = await postForm(`${outage.url}/auth/login`, DEMO_USER, origin);
+		const refreshCookie = String(login.cookies[0]).split(";")[0] as string;
+		flaky.setDown(true);
+		const cases = [
+			await postForm(`${outage.url}/auth/login`, DEMO_USER, origin),
+			await postForm(`${outage.url}/auth/token`, { grant_type: "refresh_token" }, { ...origin, Cookie: refreshCookie }),
+			await postForm(`${outage.url}/auth/revoke`, { token: refreshCookie.slice(3) }, origin),
+			await postForm(`${outage.url}/auth/logout`, {}, { ...origin, Cookie: refreshCookie }),
+		];
+		for (const response of cases) {
+			assertError(response, 503, "temporarily_unavailable");
+			assert.ok(Number(response.headers["retry-after"]) > 0);
+			assert.equal(response.cookies, [], "an outage never sets or clears a cookie");
+		}
+		assert.is((await send(`${outage.url}/auth/jwks`)).status, 200, "the JWKS needs no store");
+		flaky.setDown(false);
+		const after = await postForm(`${outage.url}/auth/token`, { grant_type: "refresh_token" }, { ...origin, Cookie: refreshCookie });
+		assert.is(after.status, 200);
+	} finally {
+		await outage.close();
+	}
+});
+
+test.run();
