@@ -76,9 +76,18 @@ export function parseRefreshToken(token: unknown): RefreshTokenParts | null {
 	};
 }
 
-/** The only value of a token secret (or family proof) that ever reaches the store. */
+/** SHA-256 of a family proof: what the store keeps as `familyHash`. */
 export function hashSecret(secret: Uint8Array): Uint8Array {
 	return sha256(secret);
+}
+
+/**
+ * What the store keeps as `tokenHash`: SHA-256(family proof || secret). Hashing both parts
+ * means a token with the right secret but an altered family proof matches nothing, so one
+ * credential has exactly one spelling.
+ */
+export function hashToken(familyProof: Uint8Array, secret: Uint8Array): Uint8Array {
+	return sha256(concatBytes(familyProof, secret));
 }
 
 /**
@@ -92,10 +101,10 @@ export function sealSuccessor(successorSecret: Uint8Array, presentedSecret: Uint
 }
 
 /** Opens a sealed successor, or returns null when it does not hash to `successorHash`. */
-export function unsealSuccessor(sealed: Uint8Array, presentedSecret: Uint8Array, successorHash: Uint8Array): Uint8Array | null {
+export function unsealSuccessor(sealed: Uint8Array, presented: RefreshTokenParts, successorHash: Uint8Array): Uint8Array | null {
 	if (sealed.length !== SECRET_BYTES) return null;
-	const secret = xorBytes(sealed, hmacSha256(presentedSecret, concatBytes(SEAL_LABEL, successorHash)));
-	return constantTimeEqual(sha256(secret), successorHash) ? secret : null;
+	const secret = xorBytes(sealed, hmacSha256(presented.secret, concatBytes(SEAL_LABEL, successorHash)));
+	return constantTimeEqual(hashToken(presented.familyProof, secret), successorHash) ? secret : null;
 }
 
 /**

@@ -9,6 +9,7 @@ import {
 	deriveReusableToken,
 	formatRefreshToken,
 	hashSecret,
+	hashToken,
 	newFamilyProof,
 	newSecret,
 	newSessionId,
@@ -153,7 +154,7 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
 			claims: input.claims === undefined ? null : { ...input.claims },
 			mode: config.mode,
 			familyHash: hashSecret(familyProof),
-			tokenHash: hashSecret(secret),
+			tokenHash: hashToken(familyProof, secret),
 			previousHash: null,
 			sealedSuccessor: null,
 			rotatedAt: null,
@@ -218,11 +219,11 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
 	}
 
 	async function exchangeRotating(parts: RefreshTokenParts): Promise<TokenSet> {
-		const presentedHash = hashSecret(parts.secret);
+		const presentedHash = hashToken(parts.familyProof, parts.secret);
 		for (let attempt = 1; ; attempt++) {
 			const at = now();
 			const successor = newSecret();
-			const successorHash = hashSecret(successor);
+			const successorHash = hashToken(parts.familyProof, successor);
 			const result = await storeCall("rotateToken", () =>
 				store.rotateToken({
 					sessionId: parts.sessionId,
@@ -248,7 +249,7 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
 	async function exchangeReusable(parts: RefreshTokenParts): Promise<TokenSet> {
 		const at = now();
 		const session = await storeCall("findSession", () => store.findSession(parts.sessionId));
-		const presentedHash = hashSecret(parts.secret);
+		const presentedHash = hashToken(parts.familyProof, parts.secret);
 		if (session !== null && session.revokedAt === null && isLiveAt(session, at) && isGenuine(session, parts) && constantTimeEqual(presentedHash, session.tokenHash)) {
 			return tokenSet(await slideIdleExpiry(session, at), parts, at);
 		}
@@ -275,7 +276,7 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
 		if (constantTimeEqual(presentedHash, session.tokenHash)) return "stale";
 		const isPrevious = session.previousHash !== null && constantTimeEqual(presentedHash, session.previousHash);
 		if (isPrevious && session.rotatedAt !== null && session.sealedSuccessor !== null && at.getTime() - session.rotatedAt.getTime() < config.reuseGrace * 1000) {
-			const successor = unsealSuccessor(session.sealedSuccessor, parts.secret, session.tokenHash);
+			const successor = unsealSuccessor(session.sealedSuccessor, parts, session.tokenHash);
 			if (successor !== null) {
 				emit("grace-replayed", session, at, { generation: session.generation });
 				return tokenSet(session, { ...parts, secret: successor }, at);
@@ -303,7 +304,7 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
 	}
 
 	function isCurrentToken(session: SessionRecord, parts: RefreshTokenParts): boolean {
-		return isGenuine(session, parts) && constantTimeEqual(hashSecret(parts.secret), session.tokenHash);
+		return isGenuine(session, parts) && constantTimeEqual(hashToken(parts.familyProof, parts.secret), session.tokenHash);
 	}
 
 	async function revoke(refreshToken: string): Promise<void> {
@@ -398,17 +399,20 @@ function createStoreCaller(timeoutMs: number): <T>(operation: string, run: () =>
 	};
 }
 
+// PostgreSQL text and jsonb cannot hold U+0000; refusing it here keeps every store's answer the same.
+const NUL = "\u0000";
+
 function validateSubject(subject: unknown): asserts subject is string {
-	if (typeof subject !== "string" || subject.length === 0 || subject.length > MAX_SUBJECT_LENGTH) {
-		throw new TokenError("ERR_INPUT_INVALID", `subject must be a non-empty string of at most ${MAX_SUBJECT_LENGTH} characters`);
+	if (typeof subject !== "string" || subject.length === 0 || subject.length > MAX_SUBJECT_LENGTH || subject.includes(NUL)) {
+		throw new TokenError("ERR_INPUT_INVALID", `subject must be a non-empty string of at most ${MAX_SUBJECT_LENGTH} characters, without NUL`);
 	}
 }
 
 function validateIssueInput(input: IssueInput): void {
 	if (typeof input !== "object" || input === null) throw new TokenError("ERR_INPUT_INVALID", "issue needs { subject, claims?, device? }");
 	validateSubject(input.subject);
-	if (input.device !== undefined && (typeof input.device !== "string" || input.device.length > MAX_DEVICE_LENGTH)) {
-		throw new TokenError("ERR_INPUT_INVALID", `device must be a string of at most ${MAX_DEVICE_LENGTH} characters`);
+	if (input.device !== undefined && (typeof input.device !== "string" || input.device.length > MAX_DEVICE_LENGTH || input.device.includes(NUL))) {
+		throw new TokenError("ERR_INPUT_INVALID", `device must be a string of at most ${MAX_DEVICE_LENGTH} characters, without NUL`);
 	}
 	if (input.claims === undefined) return;
 	const claims = input.claims as unknown;
@@ -425,6 +429,7 @@ function validateIssueInput(input: IssueInput): void {
 		throw new TokenError("ERR_INPUT_INVALID", "claims must be JSON-serializable", { cause });
 	}
 	if (serialized.length > MAX_CLAIMS_BYTES) throw new TokenError("ERR_INPUT_INVALID", `claims must serialize to at most ${MAX_CLAIMS_BYTES} bytes`);
+	if (serialized.includes("\\u0000")) throw new TokenError("ERR_INPUT_INVALID", "claims must not contain NUL characters");
 }
 
 function isLiveAt(session: SessionRecord, at: Date): boolean {

@@ -71,6 +71,17 @@ claims("bad subject or device is ERR_INPUT_INVALID", async () => {
 	assert.is((await service.issue({ subject: "x".repeat(1024), device: "d".repeat(256) })).tokenType, "Bearer");
 });
 
+claims("NUL characters in subject, device or claims are ERR_INPUT_INVALID on every store (PostgreSQL text cannot hold them)", async () => {
+	const { service } = harness();
+	await rejects(service.issue({ subject: "ali\u0000ce" }), "ERR_INPUT_INVALID");
+	await rejects(service.issue({ subject: "alice", device: "pho\u0000ne" }), "ERR_INPUT_INVALID");
+	await rejects(service.issue({ subject: "alice", claims: { note: "a\u0000b" } }), "ERR_INPUT_INVALID");
+	await rejects(service.issue({ subject: "alice", claims: { ["k\u0000"]: 1 } }), "ERR_INPUT_INVALID");
+	await rejects(service.revokeSubject("x\u0000"), "ERR_INPUT_INVALID");
+	await rejects(service.listSessions("x\u0000"), "ERR_INPUT_INVALID");
+	assert.ok(await service.issue({ subject: "alice", device: "phone", claims: { note: "fine" } }));
+});
+
 const events = suite("events");
 
 /** Every textual spelling of a token's material an event must never contain. */

@@ -206,6 +206,17 @@ malformed("a known session id with a wrong family proof is ERR_TOKEN_UNKNOWN and
 	await service.exchange(b.refreshToken);
 });
 
+malformed("the right secret with an altered family proof matches nothing: one credential, one spelling", async () => {
+	const { service, store } = harness();
+	const a = await service.issue({ subject: "alice" });
+	const parts = parseRefreshToken(a.refreshToken);
+	assert.ok(parts !== null);
+	const respelled = formatRefreshToken({ ...parts, familyProof: newFamilyProof() });
+	await rejects(service.exchange(respelled), "ERR_TOKEN_UNKNOWN");
+	assert.is((await store.findSession(a.sessionId))?.generation, 0, "the forged spelling rotated nothing");
+	await service.exchange(a.refreshToken);
+});
+
 malformed("no unhandled rejection was raised", async () => {
 	await settle();
 	assert.equal(unhandled, []);

@@ -7,6 +7,7 @@ import {
 	deriveReusableToken,
 	formatRefreshToken,
 	hashSecret,
+	hashToken,
 	newFamilyProof,
 	newSecret,
 	newSessionId,
@@ -149,11 +150,15 @@ format("binary and unicode junk of the right length is refused", () => {
 
 const seal = suite("successor seal");
 
-seal("unseal(seal(s)) with the presented secret gives s back", () => {
+function presentedToken(): RefreshTokenParts {
+	return { sessionId: newSessionId(), familyProof: newFamilyProof(), secret: newSecret() };
+}
+
+seal("unseal(seal(s)) with the presented token gives s back", () => {
 	const successor = newSecret();
-	const presented = newSecret();
-	const successorHash = hashSecret(successor);
-	const sealed = sealSuccessor(successor, presented, successorHash);
+	const presented = presentedToken();
+	const successorHash = hashToken(presented.familyProof, successor);
+	const sealed = sealSuccessor(successor, presented.secret, successorHash);
 	assert.is(sealed.length, 32);
 	assert.is(hex(unsealSuccessor(sealed, presented, successorHash)), hex(successor));
 });
@@ -167,13 +172,14 @@ seal("the sealed value is not the secret, and depends on the presented secret", 
 	assert.is.not(hex(a), hex(b));
 });
 
-seal("the wrong presented secret, the wrong hash or a wrong length opens nothing", () => {
+seal("the wrong presented secret or family, the wrong hash or a wrong length opens nothing", () => {
 	const successor = newSecret();
-	const presented = newSecret();
-	const successorHash = hashSecret(successor);
-	const sealed = sealSuccessor(successor, presented, successorHash);
-	assert.is(unsealSuccessor(sealed, newSecret(), successorHash), null);
-	assert.is(unsealSuccessor(sealed, presented, hashSecret(newSecret())), null);
+	const presented = presentedToken();
+	const successorHash = hashToken(presented.familyProof, successor);
+	const sealed = sealSuccessor(successor, presented.secret, successorHash);
+	assert.is(unsealSuccessor(sealed, { ...presented, secret: newSecret() }, successorHash), null);
+	assert.is(unsealSuccessor(sealed, { ...presented, familyProof: newFamilyProof() }, successorHash), null);
+	assert.is(unsealSuccessor(sealed, presented, hashToken(presented.familyProof, newSecret())), null);
 	assert.is(unsealSuccessor(sealed.slice(0, 31), presented, successorHash), null);
 	assert.is(unsealSuccessor(new Uint8Array(33), presented, successorHash), null);
 	const flipped = sealed.slice();
@@ -183,12 +189,20 @@ seal("the wrong presented secret, the wrong hash or a wrong length opens nothing
 
 seal("property: seal round-trips for random secrets", () => {
 	fc.assert(
-		fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.uint8Array({ minLength: 32, maxLength: 32 }), (successor, presented) => {
-			const successorHash = hashSecret(successor);
-			return hex(unsealSuccessor(sealSuccessor(successor, presented, successorHash), presented, successorHash)) === hex(successor);
+		fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.uint8Array({ minLength: 16, maxLength: 16 }), (successor, secret, familyProof) => {
+			const presented = { sessionId: newSessionId(), familyProof, secret };
+			const successorHash = hashToken(familyProof, successor);
+			return hex(unsealSuccessor(sealSuccessor(successor, secret, successorHash), presented, successorHash)) === hex(successor);
 		}),
 		{ numRuns: 300 },
 	);
+});
+
+seal("hashToken binds the family proof: the same secret with another family hashes differently", () => {
+	const secret = newSecret();
+	const family = newFamilyProof();
+	assert.is(hex(hashToken(family, secret)), hex(sha256(new Uint8Array([...family, ...secret]))));
+	assert.is.not(hex(hashToken(family, secret)), hex(hashToken(newFamilyProof(), secret)));
 });
 
 seal("hashSecret is SHA-256", () => {

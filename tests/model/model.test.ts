@@ -17,7 +17,7 @@ import { decodeJwt } from "jose";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { isTokenError, type TokenErrorCode, type TokenEvent, type TokenEventType, type TokenSet } from "../../core/index.js";
-import { hashSecret, parseRefreshToken, unsealSuccessor } from "../../core/refresh-token.js";
+import { hashSecret, hashToken, parseRefreshToken, unsealSuccessor, type RefreshTokenParts } from "../../core/refresh-token.js";
 import { memoryStore } from "../../storage/memory/index.js";
 import type { TokenStore } from "../../storage/port.js";
 import { harness, hex } from "../helpers.js";
@@ -72,6 +72,7 @@ interface Material {
 	secretHashHex: string;
 	familyHashHex: string;
 	secret: Uint8Array;
+	parts: RefreshTokenParts;
 	body: string;
 }
 
@@ -178,9 +179,10 @@ async function runScenario(config: Config, ops: Op[]): Promise<void> {
 			found = {
 				secretHex: hex(parts.secret) as string,
 				familyHex: hex(parts.familyProof) as string,
-				secretHashHex: hex(hashSecret(parts.secret)) as string,
+				secretHashHex: hex(hashToken(parts.familyProof, parts.secret)) as string,
 				familyHashHex: hex(hashSecret(parts.familyProof)) as string,
 				secret: parts.secret,
+				parts,
 				body: token.slice(4),
 			};
 			materials.set(token, found);
@@ -324,7 +326,7 @@ async function runScenario(config: Config, ops: Op[]): Promise<void> {
 			}
 			if (session.previous !== null) {
 				assert.ok(record.sealedSuccessor !== null);
-				assert.is(hex(unsealSuccessor(record.sealedSuccessor, material(session.previous).secret, record.tokenHash)), current.secretHex, `${where}: the seal does not open to the successor`);
+				assert.is(hex(unsealSuccessor(record.sealedSuccessor, material(session.previous).parts, record.tokenHash)), current.secretHex, `${where}: the seal does not open to the successor`);
 			}
 		}
 	}

@@ -26,7 +26,7 @@
 import { randomUUID } from "node:crypto";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { hashSecret, parseRefreshToken } from "../../core/refresh-token.js";
+import { hashSecret, hashToken, parseRefreshToken } from "../../core/refresh-token.js";
 import type { RotationResult, SessionRecord, TokenRotation, TokenStore } from "../../storage/port.js";
 import { harness, hex, rejects } from "../helpers.js";
 
@@ -652,8 +652,8 @@ export function storeContract(label: string, setup: StoreContractSetup, options:
 		}
 		const current = parseRefreshToken(b.refreshToken);
 		const previous = parseRefreshToken(a.refreshToken);
-		assert.is(hex(stored.tokenHash), hex(hashSecret(current?.secret as Uint8Array)));
-		assert.is(hex(stored.previousHash), hex(hashSecret(previous?.secret as Uint8Array)));
+		assert.is(hex(stored.tokenHash), hex(hashToken(current?.familyProof as Uint8Array, current?.secret as Uint8Array)));
+		assert.is(hex(stored.previousHash), hex(hashToken(previous?.familyProof as Uint8Array, previous?.secret as Uint8Array)));
 		assert.is(hex(stored.familyHash), hex(hashSecret(current?.familyProof as Uint8Array)));
 	});
 
