@@ -208,6 +208,9 @@ export function createAuthClient(options: AuthClientOptions = {}): AuthClient {
 		refresh,
 		fetch: authorizedFetch,
 		async logout(): Promise<void> {
+			// A refresh still in flight would set its successor cookie after logout cleared it
+			// (responses apply in arrival order): let it land first.
+			await inflight?.catch(() => null);
 			const params: Record<string, string> = {};
 			if (transport === "body") {
 				const refreshToken = await storage.load();

@@ -34,12 +34,44 @@ export function createNextHandlers(service: HubService, options: FetchHandlerOpt
 	const handle = createFetchHandler(service, options);
 	return {
 		GET: function GET(request: Request): Promise<Response> {
-			return handle(request);
+			return handle(withPublicURL(request));
 		},
 		POST: function POST(request: Request): Promise<Response> {
-			return handle(request);
+			return handle(withPublicURL(request));
 		},
 	};
+}
+
+const HOST = /^[A-Za-z0-9.\-]+(?::\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](?::\d{1,5})?$/;
+
+function firstValue(header: string | null): string | null {
+	const value = header?.split(",", 1)[0]?.trim();
+	return value === undefined || value === "" ? null : value;
+}
+
+/**
+ * Next.js hands route handlers a `request.url` on the server's own address (`next start -H
+ * 127.0.0.1` still gives `http://localhost:3000/…`), not the one the browser used, so the
+ * cookie-mode default (Origin must equal the request URL's origin) would refuse every browser.
+ * Next sets `x-forwarded-host` and `x-forwarded-proto` on every request (from `Host` when no
+ * proxy did) and checks Server Actions' Origin against them: rebase the URL on them the same
+ * way. A cross-site page cannot set these headers on a browser request without a preflight.
+ */
+function withPublicURL(request: Request): Request {
+	const host = firstValue(request.headers.get("x-forwarded-host")) ?? firstValue(request.headers.get("host"));
+	if (host === null || !HOST.test(host)) return request;
+	const url = new URL(request.url);
+	const proto = firstValue(request.headers.get("x-forwarded-proto"));
+	const scheme = proto === "https" || proto === "http" ? proto : url.protocol.slice(0, -1);
+	const publicURL = new URL(`${url.pathname}${url.search}`, `${scheme}://${host}`);
+	if (publicURL.origin === url.origin) return request;
+	// `duplex` is required by Node's fetch for a streamed body, and missing from the DOM typings.
+	const init: RequestInit & { duplex?: "half" } = { method: request.method, headers: request.headers, signal: request.signal };
+	if (request.body !== null) {
+		init.body = request.body;
+		init.duplex = "half";
+	}
+	return new Request(publicURL, init);
 }
 
 /**

@@ -133,4 +133,27 @@ client("a 401 from the API triggers one refresh and one retry", async () => {
 	}
 });
 
+client("logout waits for a refresh in flight, so that refresh's Set-Cookie cannot land after logout's clearing", async () => {
+	const events: string[] = [];
+	let answerToken: () => void = () => undefined;
+	const fakeFetch = async (input: string | URL | Request): Promise<Response> => {
+		const url = String(input);
+		events.push(`send ${url}`);
+		if (url.endsWith("/token")) {
+			await new Promise<void>((resolve) => (answerToken = resolve));
+			events.push("token answered");
+			return Response.json({ access_token: "a.b.c", token_type: "Bearer", expires_in: 60 });
+		}
+		return new Response(null, { status: 204 });
+	};
+	const auth = createAuthClient({ baseUrl: "http://app.test/auth", fetch: fakeFetch as typeof fetch });
+	const refreshing = auth.refresh();
+	const loggingOut = auth.logout();
+	await new Promise((resolve) => setTimeout(resolve, 20));
+	assert.equal(events, ["send http://app.test/auth/token"]);
+	answerToken();
+	await Promise.all([refreshing, loggingOut]);
+	assert.equal(events, ["send http://app.test/auth/token", "token answered", "send http://app.test/auth/logout"]);
+});
+
 client.run();

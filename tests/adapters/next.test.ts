@@ -102,6 +102,32 @@ test("the same handlers behind a real socket: login → refresh → logout in co
 	}
 });
 
+test("the origin check uses Next's x-forwarded-host/-proto, not request.url (next start gives http://localhost:PORT)", async () => {
+	// What `next start -H 127.0.0.1 -p 4000` hands the route handler for a browser on http://127.0.0.1:4000.
+	const nextRequest = (origin: string, forwarded: Record<string, string>): Request =>
+		new Request("http://localhost:4000/auth/login", {
+			method: "POST",
+			headers: { "Content-Type": "application/x-www-form-urlencoded", Origin: origin, Host: "127.0.0.1:4000", ...forwarded },
+			body: new URLSearchParams(DEMO_USER),
+		});
+	const refused = async (response: Response): Promise<void> => {
+		assert.is(response.status, 403);
+		assert.is(((await response.json()) as { error: string }).error, "access_denied");
+	};
+	const direct = { "X-Forwarded-Host": "127.0.0.1:4000", "X-Forwarded-Proto": "http" };
+	assert.is((await POST(nextRequest("http://127.0.0.1:4000", direct))).status, 200);
+	await refused(await POST(nextRequest("http://localhost:4000", direct)));
+	await refused(await POST(nextRequest("https://evil.example", direct)));
+	// Behind a proxy that terminates TLS and forwards the public host and scheme.
+	const proxied = { "X-Forwarded-Host": "app.example.com, 10.0.0.1:4000", "X-Forwarded-Proto": "https" };
+	assert.is((await POST(nextRequest("https://app.example.com", proxied))).status, 200);
+	await refused(await POST(nextRequest("http://app.example.com", proxied)));
+	// An explicit allowedOrigins still decides alone.
+	const pinned = createNextHandlers(h.service, { ...authOptions, allowedOrigins: ["https://app.example.com"] });
+	await refused(await pinned.POST(nextRequest("http://127.0.0.1:4000", direct)));
+	assert.is((await pinned.POST(nextRequest("https://app.example.com", direct))).status, 200);
+});
+
 test("verifyRequest: Bearer header or access cookie → claims; missing, bad or expired → null", async () => {
 	const login = await POST(loginRequest());
 	const { access_token: accessToken } = (await login.json()) as { access_token: string };

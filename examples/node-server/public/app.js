@@ -82,8 +82,10 @@ async function doRefresh({ quiet = false }) {
 }
 
 async function callApi() {
-	if (accessToken === null) {
-		log("no access token in memory: refreshing first");
+	// An expired token would still pass within the server's clock tolerance (5 s): refresh on
+	// the client's own count of expires_in instead of waiting for a 401.
+	if (accessToken === null || Date.now() >= expiresAt) {
+		log(accessToken === null ? "no access token in memory: refreshing first" : "access token expired: refreshing first");
 		if (!(await refresh())) return;
 	}
 	const get = () => fetch("/api/me", { headers: { Authorization: `Bearer ${accessToken}` } });

@@ -1,0 +1,148 @@
+// The demo page (examples/node-server) in headless Chromium: login, the protected API call,
+// the access token expiring and the page refreshing through the HttpOnly refresh cookie,
+// a reload resuming the session from that cookie, logout, and the API refusing afterwards.
+// Also checks that Chromium keeps the `Secure` cookie on http://127.0.0.1 (a potentially
+// trustworthy origin). Screenshots go to test-artifacts/browser/. `npm run test:browser`.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { freePort, ROOT, sleep, startServer, type ServerProcess } from "../examples/support.js";
+import { launchChromium, screenshot, watchErrors, type PageGlobals } from "./chromium.js";
+
+const ACCESS_TOKEN_TTL = 3;
+// The demo keeps its keys and PGlite database in .data/ under its working directory.
+const cwd = mkdtempSync(join(tmpdir(), "refresh-kit-demo-browser-"));
+let server: ServerProcess | null = null;
+let browser: Browser | null = null;
+let context: BrowserContext | null = null;
+let page: Page | null = null;
+let errors: string[] = [];
+
+test.after(async () => {
+	// The state the page ended in, for a failure's post-mortem.
+	if (page !== null) await screenshot(page, "demo-last").catch(() => undefined);
+	await browser?.close();
+	await server?.stop();
+	rmSync(cwd, { recursive: true, force: true });
+});
+
+function current(): Page {
+	if (page === null) throw new Error("the browser did not start");
+	return page;
+}
+
+async function refreshCookie(): Promise<{ value: string; secure: boolean; httpOnly: boolean; sameSite: string; path: string } | undefined> {
+	return (await context?.cookies())?.find((cookie) => cookie.name === "rk_refresh");
+}
+
+async function text(selector: string): Promise<string> {
+	return (await current().textContent(selector)) ?? "";
+}
+
+/** Waits until the page log (newest line first) has a line matching `pattern`. */
+async function waitForLog(pattern: RegExp): Promise<void> {
+	await current().waitForFunction(
+		(source) => {
+			const { document } = globalThis as unknown as PageGlobals;
+			return new RegExp(source).test(document.getElementById("log")?.textContent ?? "");
+		},
+		pattern.source,
+		{ timeout: 10_000 },
+	);
+}
+
+test("starts the demo (PGlite in a temp dir, access tokens for 3 s) and Chromium", async () => {
+	const port = await freePort();
+	const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), HOST: "127.0.0.1", ACCESS_TOKEN_TTL: String(ACCESS_TOKEN_TTL) };
+	delete env.DATABASE_URL;
+	delete env.AUTH_KEYS;
+	server = await startServer(["--import", import.meta.resolve("tsx"), join(ROOT, "examples/node-server/server.ts")], { cwd, env, port, readyPath: "/healthz" });
+	browser = await launchChromium();
+	context = await browser.newContext();
+	page = await context.newPage();
+	errors = watchErrors(page);
+	await page.goto(`${server.url}/`);
+	await waitForLog(/no session yet/);
+	assert.is(await page.getAttribute("#status", "data-state"), "logged-out");
+});
+
+test("login: the Secure, HttpOnly, SameSite=Strict refresh cookie is kept on http://127.0.0.1", async () => {
+	const page = current();
+	await page.click("#login");
+	await page.waitForSelector('#status[data-state="logged-in"]');
+	assert.match(await text("#status"), /Logged in as demo \(Demo User\)/);
+	const cookie = await refreshCookie();
+	assert.ok(cookie !== undefined, "Chromium stored the Secure cookie over plain http to 127.0.0.1");
+	assert.ok(cookie?.value.startsWith("rk1_"));
+	assert.is(cookie?.secure, true);
+	assert.is(cookie?.httpOnly, true);
+	assert.is(cookie?.sameSite, "Strict");
+	assert.is(cookie?.path, "/auth");
+	// HttpOnly: the page's script cannot read it.
+	assert.not.match(await page.evaluate(() => (globalThis as unknown as PageGlobals).document.cookie), /rk_refresh/);
+	await screenshot(page, "demo-1-logged-in");
+});
+
+test("the protected API call shows the user", async () => {
+	const page = current();
+	await page.click("#call-api");
+	await page.waitForFunction(() => ((globalThis as unknown as PageGlobals).document.getElementById("me")?.textContent ?? "").includes("Demo User"));
+	const me = JSON.parse(await text("#me")) as { subject: string; name: string; expiresAt: number; issuedAt: number };
+	assert.is(me.subject, "demo");
+	assert.is(me.expiresAt - me.issuedAt, ACCESS_TOKEN_TTL);
+	await screenshot(page, "demo-2-api-call");
+});
+
+test("after the access token expires, the next API call refreshes through the cookie and succeeds", async () => {
+	const page = current();
+	const before = await refreshCookie();
+	const meBefore = JSON.parse(await text("#me")) as { issuedAt: number; session: string };
+	await sleep(ACCESS_TOKEN_TTL * 1000 + 500);
+	await page.waitForFunction(() => /expired/.test((globalThis as unknown as PageGlobals).document.getElementById("expires")?.textContent ?? ""));
+	await page.click("#call-api");
+	await waitForLog(/access token expired: refreshing first/);
+	await waitForLog(/POST \/auth\/token → 200/);
+	await page.waitForFunction((issuedAt) => {
+		const { document } = globalThis as unknown as PageGlobals;
+		try {
+			return (JSON.parse(document.getElementById("me")?.textContent ?? "") as { issuedAt: number }).issuedAt > issuedAt;
+		} catch {
+			return false;
+		}
+	}, meBefore.issuedAt);
+	const me = JSON.parse(await text("#me")) as { subject: string; session: string };
+	assert.is(me.subject, "demo");
+	assert.is(me.session, meBefore.session, "same session, rotated token");
+	const after = await refreshCookie();
+	assert.ok(after !== undefined && before !== undefined && after.value !== before.value, "the refresh cookie rotated");
+	await screenshot(page, "demo-3-refreshed");
+});
+
+test("a reload resumes the session from the refresh cookie", async () => {
+	const page = current();
+	const before = await refreshCookie();
+	await page.reload();
+	await waitForLog(/resumed the session from the refresh cookie/);
+	await page.waitForSelector('#status[data-state="logged-in"]');
+	assert.is.not((await refreshCookie())?.value, before?.value);
+});
+
+test("logout clears the cookie; the API call is then refused", async () => {
+	const page = current();
+	await page.click("#logout");
+	await waitForLog(/POST \/auth\/logout → 204/);
+	assert.is(await page.getAttribute("#status", "data-state"), "logged-out");
+	assert.is(await refreshCookie(), undefined);
+	await page.click("#call-api");
+	await waitForLog(/POST \/auth\/token → 400/);
+	assert.is(await text("#me"), "–");
+	const status = await page.evaluate(async () => (await fetch("/api/me")).status);
+	assert.is(status, 401);
+	await screenshot(page, "demo-4-logged-out");
+	assert.equal(errors, [], "no page errors, no CSP violations");
+});
+
+test.run();
