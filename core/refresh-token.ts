@@ -6,16 +6,20 @@
 // the `sid` claim); the family proof lets the server tell a genuine old token of a session
 // (reuse) from a forgery that merely names a known session id, without storing anything
 // usable. The 256-bit secret is what makes the token a credential.
-import { decodeBase64urlIgnorePadding, encodeBase64urlNoPadding, encodeHexLowerCase } from "@oslojs/encoding";
 import { concatBytes, constantTimeEqual, hmacSha256, randomBytes, sha256, utf8, xorBytes } from "./crypto.js";
 
 const PREFIX = "rk1_";
 const SESSION_ID_BYTES = 16;
 const FAMILY_PROOF_BYTES = 16;
 const SECRET_BYTES = 32;
+const TOKEN_BYTES = SESSION_ID_BYTES + FAMILY_PROOF_BYTES + SECRET_BYTES; // 64
 const BODY_LENGTH = 86; // base64url, no padding, of 64 bytes
 export const REFRESH_TOKEN_LENGTH = PREFIX.length + BODY_LENGTH;
-const BODY_PATTERN = /^[A-Za-z0-9_-]{86}$/;
+
+const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+const SEXTET = new Int8Array(128).fill(-1);
+for (let i = 0; i < ALPHABET.length; i++) SEXTET[ALPHABET.charCodeAt(i)] = i;
+const HEX_PAIRS = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, "0"));
 
 const SEAL_LABEL = utf8("refresh-kit/v1 successor seal");
 const REUSE_FAMILY_LABEL = utf8("refresh-kit/v1 reuse-mode family proof");
@@ -45,8 +49,7 @@ export function newSecret(): Uint8Array {
 }
 
 export function formatRefreshToken(parts: RefreshTokenParts): string {
-	const body = concatBytes(uuidToBytes(parts.sessionId), parts.familyProof, parts.secret);
-	return PREFIX + encodeBase64urlNoPadding(body);
+	return PREFIX + encodeBody(concatBytes(uuidToBytes(parts.sessionId), parts.familyProof, parts.secret));
 }
 
 /**
@@ -58,17 +61,8 @@ export function parseRefreshToken(token: unknown): RefreshTokenParts | null {
 	if (typeof token !== "string" || token.length !== REFRESH_TOKEN_LENGTH || !token.startsWith(PREFIX)) {
 		return null;
 	}
-	const body = token.slice(PREFIX.length);
-	if (!BODY_PATTERN.test(body)) return null;
-	let bytes: Uint8Array;
-	try {
-		bytes = decodeBase64urlIgnorePadding(body);
-	} catch {
-		// @oslojs/encoding throws on non-zero trailing bits: a non-canonical spelling.
-		return null;
-	}
-	if (bytes.length !== SESSION_ID_BYTES + FAMILY_PROOF_BYTES + SECRET_BYTES) return null;
-	if (encodeBase64urlNoPadding(bytes) !== body) return null;
+	const bytes = decodeBody(token);
+	if (bytes === null) return null;
 	return {
 		sessionId: uuidFromBytes(bytes.subarray(0, SESSION_ID_BYTES)),
 		familyProof: bytes.slice(SESSION_ID_BYTES, SESSION_ID_BYTES + FAMILY_PROOF_BYTES),
@@ -121,14 +115,61 @@ export function deriveReusableToken(serverKey: Uint8Array, sessionId: string): R
 	};
 }
 
+// Fixed-length base64url (RFC 4648 §5, no padding) for the 64-byte body: 21 groups of four
+// characters, then two characters carrying one byte. Decoding rejects any character outside
+// the alphabet and non-zero trailing bits in one pass, so every token has one spelling.
+function encodeBody(bytes: Uint8Array): string {
+	let out = "";
+	let i = 0;
+	for (; i + 3 <= TOKEN_BYTES; i += 3) {
+		const n = ((bytes[i] as number) << 16) | ((bytes[i + 1] as number) << 8) | (bytes[i + 2] as number);
+		out += ALPHABET[n >> 18]! + ALPHABET[(n >> 12) & 63]! + ALPHABET[(n >> 6) & 63]! + ALPHABET[n & 63]!;
+	}
+	const last = bytes[i] as number;
+	return out + ALPHABET[last >> 2]! + ALPHABET[(last & 3) << 4]!;
+}
+
+function decodeBody(token: string): Uint8Array | null {
+	const bytes = new Uint8Array(TOKEN_BYTES);
+	let o = 0;
+	let i = PREFIX.length;
+	for (; o + 3 <= TOKEN_BYTES; i += 4) {
+		const a = sextet(token, i), b = sextet(token, i + 1), c = sextet(token, i + 2), d = sextet(token, i + 3);
+		if ((a | b | c | d) < 0) return null;
+		const n = (a << 18) | (b << 12) | (c << 6) | d;
+		bytes[o++] = n >> 16;
+		bytes[o++] = (n >> 8) & 255;
+		bytes[o++] = n & 255;
+	}
+	const a = sextet(token, i), b = sextet(token, i + 1);
+	if ((a | b) < 0 || (b & 15) !== 0) return null;
+	bytes[o] = (a << 2) | (b >> 4);
+	return bytes;
+}
+
+function sextet(text: string, index: number): number {
+	const code = text.charCodeAt(index);
+	return code < 128 ? (SEXTET[code] as number) : -1;
+}
+
 function uuidFromBytes(bytes: Uint8Array): string {
-	const hex = encodeHexLowerCase(bytes);
-	return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+	let hex = "";
+	for (let i = 0; i < SESSION_ID_BYTES; i++) {
+		if (i === 4 || i === 6 || i === 8 || i === 10) hex += "-";
+		hex += HEX_PAIRS[bytes[i] as number];
+	}
+	return hex;
 }
 
 function uuidToBytes(uuid: string): Uint8Array {
-	const hex = uuid.replaceAll("-", "");
 	const bytes = new Uint8Array(SESSION_ID_BYTES);
-	for (let i = 0; i < SESSION_ID_BYTES; i++) bytes[i] = Number.parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+	for (let i = 0, c = 0; i < SESSION_ID_BYTES; c += 2, i++) {
+		if (uuid.charCodeAt(c) === 45) c++; // "-"
+		bytes[i] = (hexValue(uuid.charCodeAt(c)) << 4) | hexValue(uuid.charCodeAt(c + 1));
+	}
 	return bytes;
+}
+
+function hexValue(code: number): number {
+	return code <= 57 ? code - 48 : (code | 32) - 87;
 }

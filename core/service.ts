@@ -383,19 +383,24 @@ const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{
 
 /** Wraps store calls: any failure, and a call slower than the timeout, becomes ERR_STORE_UNAVAILABLE. */
 function createStoreCaller(timeoutMs: number): <T>(operation: string, run: () => Promise<T>) => Promise<T> {
-	return async function storeCall<T>(operation: string, run: () => Promise<T>): Promise<T> {
-		let timer: ReturnType<typeof setTimeout> | undefined;
-		try {
-			const timeout = new Promise<never>((_, reject) => {
-				timer = setTimeout(() => reject(new TokenError("ERR_STORE_UNAVAILABLE", `token store did not answer ${operation} within ${timeoutMs} ms`)), timeoutMs);
-			});
-			return await Promise.race([run(), timeout]);
-		} catch (cause) {
-			if (cause instanceof TokenError && cause.code === "ERR_STORE_UNAVAILABLE") throw cause;
-			throw new TokenError("ERR_STORE_UNAVAILABLE", `token store failed during ${operation}`, { cause });
-		} finally {
-			clearTimeout(timer);
-		}
+	return function storeCall<T>(operation: string, run: () => Promise<T>): Promise<T> {
+		return new Promise<T>((resolve, reject) => {
+			const timer = setTimeout(() => reject(new TokenError("ERR_STORE_UNAVAILABLE", `token store did not answer ${operation} within ${timeoutMs} ms`)), timeoutMs);
+			function fail(cause: unknown): void {
+				clearTimeout(timer);
+				reject(cause instanceof TokenError && cause.code === "ERR_STORE_UNAVAILABLE" ? cause : new TokenError("ERR_STORE_UNAVAILABLE", `token store failed during ${operation}`, { cause }));
+			}
+			let pending: Promise<T>;
+			try {
+				pending = run();
+			} catch (cause) {
+				return fail(cause);
+			}
+			pending.then(function settle(value: T): void {
+				clearTimeout(timer);
+				resolve(value);
+			}, fail);
+		});
 	};
 }
 
