@@ -131,9 +131,7 @@ interface Results {
 	statement?: CapturedStatement;
 	http: HttpSummary[];
 	pgbench: { concurrency: number; runs: PgbenchResult[]; tps: Summary; latencyMs: Summary }[];
-	noDeadIndex: { concurrency: number; runs: PgbenchResult[]; tps: Summary; latencyMs: Summary }[];
 	/** pg_stat_user_tables counters (cumulative) after the no-dead-index experiment. */
-	hotWithoutIndex?: { updates: number; hotUpdates: number };
 	rotateProfile?: { summary: ProfileSummary; concurrency: number };
 	explain?: string;
 	hot?: { updates: number; hotUpdates: number };
@@ -153,7 +151,7 @@ interface Results {
 	foreignCores: number[];
 }
 
-const results: Results = { http: [], pgbench: [], noDeadIndex: [], scale: [], notes: [], machineFrom: { loadavg: loadavg() }, foreignCores: [] };
+const results: Results = { http: [], pgbench: [], scale: [], notes: [], machineFrom: { loadavg: loadavg() }, foreignCores: [] };
 
 function summarizeHttp(key: string, label: string, concurrency: number, runs: LoadRun[]): HttpSummary {
 	const median = (pick: (run: LoadRun) => number): number => summarize(runs.map(pick)).median;
@@ -311,38 +309,6 @@ async function sectionHttp(pg: PostgresServer, servers: Map<string, NodeChild>, 
 		for (const def of defs) results.http.push(summarizeHttp(def.key, def.label, concurrency, runs.get(def.key) as LoadRun[]));
 		results.pgbench.push({ concurrency, runs: pgbench, tps: summarize(pgbench.map((r) => r.tps)), latencyMs: summarize(pgbench.map((r) => r.latencyMs)) });
 		log(`   c=${concurrency} pgbench ceiling ${fmtSummary(summarize(pgbench.map((r) => r.tps)))} TPS`);
-	}
-}
-
-/**
- * The rotation can never be a heap-only (HOT) update while an index covers `expires_at`
- * (refresh_kit_sessions_dead_idx), so every rotation also writes into every index. This runs
- * the same pgbench ceiling with that index dropped, to show what it costs; it is recreated after.
- */
-function sectionHotExperiment(pg: PostgresServer): void {
-	const definition = pg.psql(`select indexdef from pg_indexes where tablename = '${TABLE}' and indexname = 'refresh_kit_sessions_dead_idx'`, "bench");
-	if (definition === "") return;
-	log("   experiment: the same pgbench ceiling without refresh_kit_sessions_dead_idx (rotation can then be a HOT update)");
-	const script = pgbenchScript(results.statement as CapturedStatement, 10_000);
-	pg.psql("drop index refresh_kit_sessions_dead_idx", "bench");
-	pg.psql(`vacuum ${TABLE}`, "bench");
-	pg.psql(`select pg_stat_reset_single_table_counters('${TABLE}'::regclass)`, "bench");
-	try {
-		for (const concurrency of config.concurrency) {
-			const runs: PgbenchResult[] = [];
-			for (let run = 0; run < config.runs; run++) {
-				const before = pg.cpuSeconds();
-				const result = runPgbench(pg, "bench", script, concurrency, Math.max(1, Math.round(config.durationMs / 1000)), scratch, clientWrap());
-				result.postgresCpuPerTransaction = (pg.cpuSeconds() - before) / Math.max(1, result.transactions);
-				runs.push(result);
-			}
-			results.noDeadIndex.push({ concurrency, runs, tps: summarize(runs.map((r) => r.tps)), latencyMs: summarize(runs.map((r) => r.latencyMs)) });
-			log(`   c=${concurrency} without the dead index: ${fmtSummary(summarize(runs.map((r) => r.tps)))} TPS`);
-		}
-		const [updates, hot] = pg.psql(`select n_tup_upd, n_tup_hot_upd from pg_stat_user_tables where relname = '${TABLE}'`, "bench").split("|").map(Number) as [number, number];
-		results.hotWithoutIndex = { updates, hotUpdates: hot };
-	} finally {
-		pg.psql(definition, "bench");
 	}
 }
 
@@ -537,7 +503,6 @@ async function main(): Promise<void> {
 			if (failed !== undefined) throw failed.reason;
 		}
 		if (!config.skip.has("http")) await sectionHttp(pg, servers, defs);
-		if (!config.skip.has("http")) sectionHotExperiment(pg);
 		if (!config.skip.has("profile")) await sectionRotateProfile(pg);
 		// Only the rotate server is needed from here on.
 		for (const [key, server] of servers) {
@@ -701,13 +666,12 @@ function renderBounds(): string[] {
 	const oidc = http("oidc", 50);
 	if (oidc !== undefined) out.push(`**node-oidc-provider.** ${us(oidc.cpu.server)} µs of server CPU per refresh with no database at all (Koa, its models, an HS256 JWT): its in-memory adapter removes the durable write that refresh-kit's rotate mode pays for.`, "");
 	if (results.hot !== undefined) {
-		const unindexed = results.noDeadIndex.find((entry) => entry.concurrency === 10);
-		const indexed = results.pgbench.find((entry) => entry.concurrency === 10);
-		out.push(`**Store.** The happy path is one statement (section 4). No rotation is a heap-only update (${results.hot.hotUpdates} of ${results.hot.updates} in the profiled run): \`refresh_kit_sessions_dead_idx\` indexes \`least(revoked_at, expires_at)\`, and every rotation moves \`expires_at\` (the sliding idle expiry), so each one also inserts into all three indexes.${unindexed !== undefined && indexed !== undefined ? ` Without that index the same statement ran at ${fmt(unindexed.tps.median)} TPS vs ${fmt(indexed.tps.median)} (${fmtRatio(unindexed.tps.median / indexed.tps.median)}) at 10 clients${Math.abs(unindexed.tps.median / indexed.tps.median - 1) < 0.1 ? " (within this run's noise: the durable commit bounds the statement's throughput)" : ""}, and PostgreSQL spent ${us(pgCpu(unindexed.runs))} instead of ${us(pgCpu(indexed.runs))} µs of CPU per rotation (${fmtRatio(pgCpu(unindexed.runs) / pgCpu(indexed.runs))}).` : ""} ${(() => {
+		const share = ((results.hot.hotUpdates / Math.max(1, results.hot.updates)) * 100).toFixed(0);
+		out.push(`**Store.** The happy path is one statement (section 4). ${results.hot.hotUpdates} of ${results.hot.updates} rotations in the profiled run were heap-only (HOT) updates (${share} %): a rotation changes no indexed column (prune finds idle-expired sessions through \`prune_after\`, which a rotation leaves alone; migration 0001), so PostgreSQL writes no index entries for it unless the row's page is full. ${(() => {
 			const rotate = http("rotate", 50);
 			if (rotate === undefined) return "";
 			const pgCores = rotate.rps.median * rotate.cpu.postgres;
-			return `During rotate traffic at 50 connections PostgreSQL used ${pgCores.toFixed(2)} cores, ${pgCores < 0.6 ? "so it does not bound the HTTP figures here" : "a real share of the machine"}; the cost is ours all the same: pruning could find idle-expired sessions without an index on a column that every rotation rewrites (e.g. index \`absolute_expires_at\` and \`revoked_at\`, and sweep idle expiry by those or by id ranges).`;
+			return `During rotate traffic at 50 connections PostgreSQL used ${pgCores.toFixed(2)} cores, ${pgCores < 0.6 ? "so it does not bound the HTTP figures here" : "a real share of the machine"}.`;
 		})()}`, "");
 	}
 	return out;
@@ -820,10 +784,6 @@ function renderMarkdown(pgVersion: string, machineBusyCores: number): string {
 			if (pgbench !== undefined) {
 				out.push(`| PostgreSQL ceiling: the rotation statement alone, \`pgbench -M prepared -c ${concurrency}\` | ${fmtSummary(pgbench.tps)} TPS | ${fmtSummary(pgbench.latencyMs)} (mean) | – | ${fmtRatio(pgbench.tps.median / tutorial)} | ${fmtRatio(pgbench.tps.median / rotate)} | – / – / ${us(pgCpu(pgbench.runs))} | – | ${pgbench.runs.reduce((sum, run) => sum + run.failed, 0)} |`);
 			}
-			const unindexed = results.noDeadIndex.find((entry) => entry.concurrency === concurrency);
-			if (unindexed !== undefined) {
-				out.push(`| experiment: the same ceiling with \`refresh_kit_sessions_dead_idx\` dropped (HOT updates possible) | ${fmtSummary(unindexed.tps)} TPS | ${fmtSummary(unindexed.latencyMs)} (mean) | – | ${fmtRatio(unindexed.tps.median / tutorial)} | ${fmtRatio(unindexed.tps.median / rotate)} | – / – / ${us(pgCpu(unindexed.runs))} | – | ${unindexed.runs.reduce((sum, run) => sum + run.failed, 0)} |`);
-			}
 			out.push("");
 			const entry = http("rotate", concurrency);
 			if (entry !== undefined) {
@@ -839,8 +799,7 @@ function renderMarkdown(pgVersion: string, machineBusyCores: number): string {
 		out.push("### Where the rotate server's CPU goes", "");
 		out.push(profileMarkdown(results.rotateProfile.summary, `V8 CPU profile of the rotate server over one measured window at ${results.rotateProfile.concurrency} connections (node:inspector Profiler, startup excluded)`), "");
 		if (results.hot !== undefined) {
-			if (results.hotWithoutIndex !== undefined) out.push(`Without \`refresh_kit_sessions_dead_idx\` (experiment above) the counters read ${results.hotWithoutIndex.hotUpdates.toLocaleString("en-US")} HOT of ${results.hotWithoutIndex.updates.toLocaleString("en-US")} updates (pgbench runs of that experiment only).`, "");
-			out.push(`Heap-only (HOT) updates during the profiled run: ${results.hot.hotUpdates.toLocaleString("en-US")} of ${results.hot.updates.toLocaleString("en-US")} updates of \`${TABLE}\` (${((results.hot.hotUpdates / Math.max(1, results.hot.updates)) * 100).toFixed(0)} %). A rotation changes \`expires_at\`, which \`refresh_kit_sessions_dead_idx\` (least(revoked_at, expires_at)) indexes, so PostgreSQL cannot update the row heap-only and writes a new entry into every index of the table.`, "");
+			out.push(`Heap-only (HOT) updates during the profiled run: ${results.hot.hotUpdates.toLocaleString("en-US")} of ${results.hot.updates.toLocaleString("en-US")} updates of \`${TABLE}\` (${((results.hot.hotUpdates / Math.max(1, results.hot.updates)) * 100).toFixed(0)} %). A rotation changes no indexed column, so PostgreSQL can update the row heap-only whenever its page has room.`, "");
 		}
 		if (results.explain !== undefined) out.push("EXPLAIN ANALYZE of one rotation (a filler row):", "", "```", results.explain, "```", "");
 	}

@@ -41,6 +41,14 @@ export const refreshKitSessions = pgTable(
 		expiresAt: timestamptz("expires_at"),
 		absoluteExpiresAt: timestamptz("absolute_expires_at"),
 		revokedAt: timestamptz("revoked_at"),
+		/**
+		 * When `prune` should look at the session next: never after it dies (the sooner of
+		 * `revokedAt` and `expiresAt`), and left alone while the session is used, so that a
+		 * rotation changes no indexed column and PostgreSQL can update the row heap-only (HOT).
+		 * Null: the session never expires. Rows written before this column existed read
+		 * `-infinity` ("look now"), which a `Date` cannot hold, hence the server's text.
+		 */
+		pruneAfter: timestamp("prune_after", { withTimezone: true, mode: "string" }).default(sql`'-infinity'`),
 		generation: integer("generation").notNull().default(0),
 		mode: text("mode", { enum: ["rotate", "reuse"] }).notNull(),
 		subject: text("subject").notNull(),
@@ -54,9 +62,11 @@ export const refreshKitSessions = pgTable(
 	(t) => [
 		// listSessions (ordered by creation), revokeSubject, and the reuse-mode lookup by subject + device.
 		index("refresh_kit_sessions_subject_idx").on(t.subject, t.createdAt),
-		// prune: a session is dead from the sooner of its revocation and its expiry (least() skips
-		// nulls); one range scan finds the oldest dead rows. Sessions that never die stay out of it.
-		index("refresh_kit_sessions_dead_idx").on(sql`least(${t.revokedAt}, ${t.expiresAt})`).where(sql`least(${t.revokedAt}, ${t.expiresAt}) is not null`),
+		// prune: the oldest sessions that may be dead, by one range scan. Revocation is in it
+		// directly (a revoked session is dead at once); expiry only through prune_after, because
+		// `expires_at` moves on every rotation and an index on it rules out HOT updates.
+		// Sessions that never die stay out of it.
+		index("refresh_kit_sessions_prune_idx").on(sql`least(${t.revokedAt}, ${t.pruneAfter})`).where(sql`least(${t.revokedAt}, ${t.pruneAfter}) is not null`),
 		check("refresh_kit_sessions_mode_check", sql`${t.mode} in ('rotate', 'reuse')`),
 		check("refresh_kit_sessions_generation_check", sql`${t.generation} >= 0`),
 	],

@@ -1,4 +1,4 @@
-import { and, asc, entityKind, eq, getTableColumns, gt, inArray, isNull, lte, or, sql, type SQL } from "drizzle-orm";
+import { and, asc, entityKind, eq, gt, inArray, isNull, or, sql, type SQL } from "drizzle-orm";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { TokenError } from "../../core/errors.js";
 import type { PruneBatch, RotationResult, SessionRecord, SessionTouch, TokenRotation, TokenStore } from "../port.js";
@@ -115,7 +115,7 @@ export function drizzleStore(db: DrizzleDatabase, options: DrizzleStoreOptions =
 
 		async rotateToken(rotation: TokenRotation): Promise<RotationResult> {
 			if (!UUID_PATTERN.test(rotation.sessionId)) return { rotated: false, session: null };
-			const [row] = await retrying(() =>
+			const rows = await retrying(() =>
 				q.rotate.execute({
 					id: rotation.sessionId,
 					presentedHash: rotation.presentedHash,
@@ -125,15 +125,16 @@ export function drizzleStore(db: DrizzleDatabase, options: DrizzleStoreOptions =
 					idleExpiresAt: isoOrNull(rotation.idleExpiresAt),
 				}),
 			);
+			const row = rows[0];
 			if (row === undefined) return { rotated: false, session: null };
-			const { rotated, ...session } = row as RefreshKitSessionRow & { rotated: boolean };
-			return rotated ? { rotated: true, session: toRecord(session) } : { rotated: false, session: toRecord(session) };
+			return row[0] === true ? { rotated: true, session: rotatedRecord(row, rotation) } : { rotated: false, session: rowRecord(row, 1) };
 		},
 
 		async findSession(sessionId: string): Promise<SessionRecord | null> {
 			if (!UUID_PATTERN.test(sessionId)) return null;
-			const [row] = await retrying(() => q.find.execute({ id: sessionId }));
-			return row === undefined ? null : toRecord(row);
+			const rows = await retrying(() => q.find.execute({ id: sessionId }));
+			const row = rows[0];
+			return row === undefined ? null : rowRecord(row, 0);
 		},
 
 		async touchSession(touch: SessionTouch): Promise<void> {
@@ -159,8 +160,18 @@ export function drizzleStore(db: DrizzleDatabase, options: DrizzleStoreOptions =
 
 		async prune(batch: PruneBatch): Promise<number> {
 			if (!Number.isSafeInteger(batch.limit) || batch.limit < 1) return 0;
-			const [row] = await retrying(() => q.prune.execute({ before: iso(batch.before), limit: batch.limit }));
-			return row?.count ?? 0;
+			const before = iso(batch.before);
+			let deleted = 0;
+			for (;;) {
+				const wanted = batch.limit - deleted;
+				const [row] = await retrying(() => q.prune.execute({ before, limit: wanted }));
+				const [gone, deferred] = (row ?? [0, 0]) as [number, number];
+				deleted += gone;
+				// Sessions that were still alive took up part of the batch: look again, unless the
+				// batch came back short (no candidates left, or the rest are locked by others).
+				// Each deferred session left the candidates for good, so this ends.
+				if (deferred === 0 || deleted >= batch.limit || gone + deferred < wanted) return deleted;
+			}
 		},
 	};
 }
@@ -225,6 +236,7 @@ function insertValues(value: (name: SessionParamName) => SQL) {
 		expiresAt: time("expiresAt"),
 		absoluteExpiresAt: time("absoluteExpiresAt"),
 		revokedAt: time("revokedAt"),
+		pruneAfter: sql`least(${time("revokedAt")}, ${time("expiresAt")})`,
 	};
 }
 
@@ -250,53 +262,82 @@ function reusableLoginStatements(db: DrizzleDatabase | Parameters<Parameters<Dri
 	};
 }
 
+/** What a rotation's answer returns of the session: what the store cannot know from its input. */
+const ROTATED_COLUMNS = "subject, device, claims, mode, family_hash, generation, created_at, absolute_expires_at";
+
+/**
+ * Every column of a session as the hot statements return them, in this order (`rowRecord` reads
+ * them by position): `ROTATED_COLUMNS` first, so a rotated row has the same layout.
+ */
+const SESSION_COLUMNS = `${ROTATED_COLUMNS}, id, token_hash, previous_hash, sealed_successor, rotated_at, last_used_at, expires_at, revoked_at`;
+
+/**
+ * The atomic consume-if-current, and in the same statement the current row when it did not
+ * rotate, so grace and reuse need no second round trip. `previous_hash = token_hash` reads the
+ * row's old value. Under READ COMMITTED an UPDATE that waited for a concurrent rotation of the
+ * same row re-checks its WHERE against the new version and updates nothing; the fallback SELECT
+ * then still sees the statement's snapshot, i.e. the token as current. The service treats that
+ * "current but not rotated" view as stale and asks again, so no wrong verdict follows.
+ * `prune_after` keeps its value unless the new expiry is sooner (a shorter idle TTL than when it
+ * was set), so a rotation changes no indexed column and PostgreSQL updates the row heap-only.
+ *
+ * Written by hand rather than built by Drizzle because it is the happy path's whole storage cost
+ * in Node: postgres.js hashes the statement text on every call to find its prepared statement
+ * (so the text is short), and every column returned is parsed and mapped (so a rotation returns
+ * only what the store cannot fill in from its input: the new hashes, the sealed successor, `now`,
+ * and the expiry, which it computes as `least()` does).
+ */
+const ROTATE_SQL = `with "updated" as (update refresh_kit_sessions set previous_hash = token_hash, token_hash = $1, sealed_successor = $2, rotated_at = $3::timestamptz, last_used_at = $3::timestamptz, expires_at = least($4::timestamptz, absolute_expires_at), prune_after = least(prune_after, $4::timestamptz, absolute_expires_at), generation = generation + 1 where id = $5 and token_hash = $6 and revoked_at is null and (expires_at is null or expires_at > $3::timestamptz) returning ${ROTATED_COLUMNS}) select true, ${ROTATED_COLUMNS}, null, null, null, null, null, null, null, null from "updated" union all select false, ${SESSION_COLUMNS} from refresh_kit_sessions where id = $5 and not exists (select 1 from "updated")`;
+const ROTATE_PARAMS = ["successorHash", "sealedSuccessor", "now", "idleExpiresAt", "id", "presentedHash"];
+
+/**
+ * One bounded batch of prune. The candidates are the sessions whose `least(revoked_at,
+ * prune_after)` has passed, oldest first, by a range scan of refresh_kit_sessions_prune_idx;
+ * SKIP LOCKED lets several pruners (and live traffic) run at once without waiting on each other.
+ * A candidate that is dead (the sooner of its revocation and its expiry is at or before `before`)
+ * is deleted. One that is not was used since `prune_after` was set: its `prune_after` moves to
+ * when it can die now (null if never), which takes it out of the candidates for good, and nothing
+ * else of it changes. `= any(array(…))` makes each set an init plan feeding primary-key lookups;
+ * with `in (…)` or a join the planner may hash-join against a scan of the whole table.
+ */
+const PRUNE_SQL = `with candidates as (select id, least(revoked_at, expires_at) <= $1::timestamptz as dead from refresh_kit_sessions where least(revoked_at, prune_after) <= $1::timestamptz order by least(revoked_at, prune_after) limit $2 for update skip locked), deleted as (delete from refresh_kit_sessions where id = any(array(select id from candidates where dead)) returning 1), deferred as (update refresh_kit_sessions set prune_after = least(revoked_at, expires_at) where id = any(array(select id from candidates where dead is not true)) returning 1) select (select count(*) from deleted)::int, (select count(*) from deferred)::int`;
+
+const FIND_SQL = `select ${SESSION_COLUMNS} from refresh_kit_sessions where id = $1`;
+
+/**
+ * A named prepared statement whose rows come back as the driver's arrays, read by position:
+ * Drizzle's generic mapping (entity checks and a decoder call per column) cost more than the
+ * rest of the store. Still a Drizzle prepared query, so the app's Drizzle logger sees it and its
+ * errors look like those of any other statement.
+ */
+function rawStatement(db: DrizzleDatabase, name: string, text: string, params: string[]) {
+	return db._.session.prepareQuery<{ execute: unknown[][]; all: unknown; values: unknown }>(
+		{ sql: text, params: params.map((param) => sql.placeholder(param)) },
+		undefined,
+		name,
+		true,
+		(rows) => rows,
+	);
+}
+
 /**
  * Every statement of the store, prepared once per store: on postgres.js a named prepared
  * statement is parsed and planned once per connection instead of on every call.
  */
 function prepareStatements(db: DrizzleDatabase) {
-	const columns = getTableColumns(sessions);
-
 	const { create, find: findReusable } = reusableLoginStatements(db);
 
-	// The atomic consume-if-current. `previous_hash = token_hash` reads the row's old value.
-	// Under READ COMMITTED an UPDATE that waited for a concurrent rotation of the same row
-	// re-checks its WHERE against the new version and updates nothing; the fallback SELECT then
-	// still sees the statement's snapshot, i.e. the token as current. The service treats that
-	// "current but not rotated" view as stale and asks again, so no wrong verdict follows.
-	const updated = db.$with("updated").as(
-		db
-			.update(sessions)
-			.set({
-				previousHash: sql`${sessions.tokenHash}`,
-				tokenHash: ph("successorHash"),
-				sealedSuccessor: ph("sealedSuccessor"),
-				rotatedAt: ts("now"),
-				lastUsedAt: ts("now"),
-				expiresAt: sql`least(${ts("idleExpiresAt")}, ${sessions.absoluteExpiresAt})`,
-				generation: sql`${sessions.generation} + 1`,
-			})
-			.where(and(eq(sessions.id, ph("id")), eq(sessions.tokenHash, ph("presentedHash")), isLive(ts("now"))))
-			.returning(),
-	);
-	const names = sql.join(
-		Object.values(columns).map((column) => sql.identifier(column.name)),
-		sql`, `,
-	);
-	const outcome = sql`(select true as rotated, ${names} from ${updated} union all select false, ${names} from ${sessions} where ${sessions.id} = ${ph("id")} and not exists (select 1 from ${updated})) as outcome`;
-	const outcomeFields: Record<string, SQL.Aliased | SQL> = { rotated: sql<boolean>`outcome.rotated`.mapWith(Boolean) };
-	for (const [key, column] of Object.entries(columns)) outcomeFields[key] = sql`outcome.${sql.identifier(column.name)}`.mapWith(column);
-	const rotate = db
-		.with(updated)
-		.select(outcomeFields as { rotated: SQL<boolean> } & Record<keyof RefreshKitSessionRow, SQL>)
-		.from(outcome)
-		.prepare("refresh_kit_rotate_token");
-
-	const find = db.select().from(sessions).where(eq(sessions.id, ph("id"))).prepare("refresh_kit_find_session");
+	const rotate = rawStatement(db, "refresh_kit_rotate_token", ROTATE_SQL, ROTATE_PARAMS);
+	const find = rawStatement(db, "refresh_kit_find_session", FIND_SQL, ["id"]);
 
 	const touch = db
 		.update(sessions)
-		.set({ lastUsedAt: ts("now"), expiresAt: sql`least(${ts("idleExpiresAt")}, ${sessions.absoluteExpiresAt})` })
+		.set({
+			lastUsedAt: ts("now"),
+			expiresAt: sql`least(${ts("idleExpiresAt")}, ${sessions.absoluteExpiresAt})`,
+			// Unchanged unless the new expiry is sooner than it (see ROTATE_SQL).
+			pruneAfter: sql`least(${sessions.pruneAfter}, ${ts("idleExpiresAt")}, ${sessions.absoluteExpiresAt})`,
+		})
 		.where(and(eq(sessions.id, ph("id")), isLive(ts("now"))))
 		.prepare("refresh_kit_touch_session");
 
@@ -335,24 +376,7 @@ function prepareStatements(db: DrizzleDatabase) {
 		.orderBy(asc(sessions.createdAt), asc(sessions.id))
 		.prepare("refresh_kit_list_sessions");
 
-	// Bounded batches; SKIP LOCKED lets several pruners (and live traffic) run at once without
-	// waiting on each other. The expression matches refresh_kit_sessions_dead_idx.
-	const deadSince = sql`least(${sessions.revokedAt}, ${sessions.expiresAt})`;
-	const victims = db
-		.select({ id: sessions.id })
-		.from(sessions)
-		.where(lte(deadSince, ts("before")))
-		.orderBy(deadSince)
-		.limit(sql.placeholder("limit"))
-		.for("update", { skipLocked: true });
-	// `= any(array(…))` makes the victims an init plan feeding primary-key lookups; with `in (…)`
-	// the planner may hash-join them against a scan of the whole table.
-	const deleted = db.$with("deleted").as(db.delete(sessions).where(sql`${sessions.id} = any(array(${victims}))`).returning({ id: sessions.id }));
-	const prune = db
-		.with(deleted)
-		.select({ count: sql<number>`count(*)::int`.mapWith(Number) })
-		.from(deleted)
-		.prepare("refresh_kit_prune");
+	const prune = rawStatement(db, "refresh_kit_prune", PRUNE_SQL, ["before", "limit"]);
 
 	return { create, rotate, find, findReusable, touch, revoke, revokeSubject, list, prune };
 }
@@ -376,6 +400,86 @@ function toRecord(row: RefreshKitSessionRow): SessionRecord {
 		absoluteExpiresAt: row.absoluteExpiresAt,
 		revokedAt: row.revokedAt,
 	};
+}
+
+/** A session from a row laid out as `SESSION_COLUMNS`, starting at `at`. */
+function rowRecord(row: unknown[], at: number): SessionRecord {
+	return {
+		id: row[at + 8] as string,
+		subject: row[at] as string,
+		device: row[at + 1] as string | null,
+		claims: jsonOrNull(row[at + 2]),
+		mode: row[at + 3] as SessionRecord["mode"],
+		familyHash: bytes(row[at + 4]),
+		tokenHash: bytes(row[at + 9]),
+		previousHash: bytesOrNull(row[at + 10]),
+		sealedSuccessor: bytesOrNull(row[at + 11]),
+		rotatedAt: dateOrNull(row[at + 12]),
+		generation: row[at + 5] as number,
+		createdAt: date(row[at + 6]),
+		lastUsedAt: date(row[at + 13]),
+		expiresAt: dateOrNull(row[at + 14]),
+		absoluteExpiresAt: dateOrNull(row[at + 7]),
+		revokedAt: dateOrNull(row[at + 15]),
+	};
+}
+
+/**
+ * The session a rotation produced: what the statement returned (`true`, then `ROTATED_COLUMNS`),
+ * and the rest exactly as the UPDATE wrote it. The WHERE matched
+ * `token_hash = presentedHash` and `revoked_at is null`, so those are the previous hash and
+ * the revocation; `least()` skips nulls, as `sooner` does.
+ */
+function rotatedRecord(row: unknown[], rotation: TokenRotation): SessionRecord {
+	const absoluteExpiresAt = dateOrNull(row[8]);
+	return {
+		// PostgreSQL prints a uuid lowercase; the id passed UUID_PATTERN, so this is that text.
+		id: rotation.sessionId.toLowerCase(),
+		subject: row[1] as string,
+		device: row[2] as string | null,
+		claims: jsonOrNull(row[3]),
+		mode: row[4] as SessionRecord["mode"],
+		familyHash: bytes(row[5]),
+		tokenHash: rotation.successorHash,
+		previousHash: rotation.presentedHash,
+		sealedSuccessor: rotation.sealedSuccessor,
+		rotatedAt: rotation.now,
+		generation: row[6] as number,
+		createdAt: date(row[7]),
+		lastUsedAt: rotation.now,
+		expiresAt: sooner(rotation.idleExpiresAt, absoluteExpiresAt),
+		absoluteExpiresAt,
+		revokedAt: null,
+	};
+}
+
+function sooner(a: Date | null, b: Date | null): Date | null {
+	if (a === null) return b;
+	if (b === null) return a;
+	return b.getTime() < a.getTime() ? b : a;
+}
+
+/** bytea: a Buffer on postgres.js, copied into a plain Uint8Array as on PGlite. */
+function bytes(value: unknown): Uint8Array {
+	return (value as Uint8Array).constructor === Uint8Array ? (value as Uint8Array) : new Uint8Array(value as Uint8Array);
+}
+
+function bytesOrNull(value: unknown): Uint8Array | null {
+	return value === null ? null : bytes(value);
+}
+
+/** timestamptz: both drivers hand Drizzle the server's text (Drizzle turns their date parsers off). */
+function date(value: unknown): Date {
+	return typeof value === "string" ? new Date(value) : (value as Date);
+}
+
+function dateOrNull(value: unknown): Date | null {
+	return value === null ? null : date(value);
+}
+
+/** jsonb: parsed by both drivers; a string only if the app's client was told not to. */
+function jsonOrNull(value: unknown): Record<string, unknown> | null {
+	return typeof value === "string" ? (JSON.parse(value) as Record<string, unknown>) : ((value ?? null) as Record<string, unknown> | null);
 }
 
 function iso(date: Date): string {

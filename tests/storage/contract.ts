@@ -557,6 +557,24 @@ export function storeContract(label: string, setup: StoreContractSetup, options:
 		for (const session of live) assert.ok((await s().findSession(session.id)) !== null);
 	});
 
+	test("prune keeps a session whose expiry a rotation or a touch moved past `before`, and takes it once it dies", async () => {
+		// Both start out due to expire at HOUR; each is used before then and lives on to 3 h.
+		const rotated = await create({ expiresAt: at(HOUR), absoluteExpiresAt: at(10 * HOUR) });
+		const touched = await create({ mode: "reuse", device: "d", expiresAt: at(HOUR), absoluteExpiresAt: at(10 * HOUR) });
+		assert.is((await s().rotateToken(rotation(rotated, { now: at(30 * 60 * SECOND), idleExpiresAt: at(3 * HOUR) }))).rotated, true);
+		await s().touchSession({ sessionId: touched.id, now: at(30 * 60 * SECOND), idleExpiresAt: at(3 * HOUR) });
+		// Revoked after the old expiry: it comes behind both in any "oldest first" order.
+		const dead = await create({ revokedAt: at(90 * 60 * SECOND) });
+		// Past the old expiry, a batch of one still reaches the dead session; the live ones stay.
+		assert.is(await s().prune({ before: at(2 * HOUR), limit: 1 }), 1);
+		assert.is(await s().prune({ before: at(2 * HOUR), limit: 100 }), 0);
+		assert.is(await s().findSession(dead.id), null);
+		for (const session of [rotated, touched]) assert.is((await s().findSession(session.id))?.expiresAt?.toISOString(), at(3 * HOUR).toISOString());
+		// Once the new expiry passes, both go.
+		assert.is(await s().prune({ before: at(3 * HOUR), limit: 100 }), 2);
+		for (const session of [rotated, touched]) assert.is(await s().findSession(session.id), null);
+	});
+
 	test("tombstone: a live rotated session survives prune, and its previous hash is still recognised", async () => {
 		const session = await create();
 		const first = rotation(session);

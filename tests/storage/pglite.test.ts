@@ -1,7 +1,7 @@
 // The Drizzle store on the embedded PGlite: one instance for the whole file (a boot costs
 // seconds), emptied between tests. PGlite is one connection, so the race cases run serialized
 // here; the real-concurrency claims come from postgres.test.ts and drizzle-concurrency.test.ts.
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
@@ -60,8 +60,58 @@ test("migrate is idempotent, also when run concurrently", async () => {
 	const target = await database();
 	await Promise.all([migrate(target), migrate(target), migrate(target)]);
 	const result = await target.execute(sql`select count(*)::int as n from drizzle.__refresh_kit_migrations`);
-	assert.equal((result as unknown as { rows: unknown[] }).rows, [{ n: 1 }]);
+	assert.equal((result as unknown as { rows: unknown[] }).rows, [{ n: shippedMigrations().length }]);
 });
+
+test("upgrade from the first migration: existing sessions keep working, prune sees them at once", async () => {
+	// The shipped folder cut back to its first migration: a database from refresh-kit's first release.
+	const folder = mkdtempSync(join(tmpdir(), "rk-migrations-"));
+	const client = new PGlite();
+	try {
+		cpSync("drizzle", folder, { recursive: true });
+		const journal = JSON.parse(readFileSync(join(folder, "meta", "_journal.json"), "utf8")) as { entries: unknown[] };
+		journal.entries = journal.entries.slice(0, 1);
+		writeFileSync(join(folder, "meta", "_journal.json"), JSON.stringify(journal));
+		const db = drizzle(client);
+		await migrate(db, { migrationsFolder: folder });
+		const hash = new Uint8Array(32).fill(0xab);
+		const insert = (id: string, expires: string, revoked: string | null) =>
+			client.query(
+				`insert into refresh_kit_sessions (id, created_at, last_used_at, expires_at, absolute_expires_at, revoked_at, mode, subject, family_hash, token_hash) values ($1, '2026-01-01Z', '2026-01-01Z', $2, '2026-12-01Z', $3, 'rotate', 'old', $4, $4)`,
+				[id, expires, revoked, hash],
+			);
+		const live = "00000000-0000-4000-8000-00000000000a";
+		await insert(live, "2026-06-01Z", null);
+		await insert("00000000-0000-4000-8000-00000000000b", "2026-06-01Z", "2026-01-02Z");
+		await insert("00000000-0000-4000-8000-00000000000c", "2026-01-15Z", null);
+
+		await migrate(db);
+		const store = drizzleStore(db);
+		assert.is((await store.findSession(live))?.subject, "old");
+		// Old rows are all candidates ('-infinity'); the two dead ones go, the live one stays.
+		assert.is(await store.prune({ before: new Date("2026-02-01Z"), limit: 1 }), 1);
+		assert.is(await store.prune({ before: new Date("2026-02-01Z"), limit: 10 }), 1);
+		assert.is(await store.prune({ before: new Date("2026-02-01Z"), limit: 10 }), 0);
+		const rotated = await store.rotateToken({
+			sessionId: live,
+			presentedHash: new Uint8Array(32).fill(0xab),
+			successorHash: new Uint8Array(32).fill(1),
+			sealedSuccessor: new Uint8Array(32).fill(2),
+			now: new Date("2026-02-01Z"),
+			idleExpiresAt: new Date("2026-07-01Z"),
+		});
+		assert.is(rotated.rotated, true);
+		assert.is(await store.prune({ before: new Date("2026-06-15Z"), limit: 10 }), 0);
+		assert.is(await store.prune({ before: new Date("2026-07-01Z"), limit: 10 }), 1);
+	} finally {
+		await client.close();
+		rmSync(folder, { recursive: true, force: true });
+	}
+});
+
+function shippedMigrations(): unknown[] {
+	return (JSON.parse(readFileSync(join("drizzle", "meta", "_journal.json"), "utf8")) as { entries: unknown[] }).entries;
+}
 
 test("drizzleStore refuses what is not a postgres.js or PGlite Drizzle database", async () => {
 	// A raw PGlite client (not wrapped by Drizzle); not booted, the check never queries it.
