@@ -10,17 +10,16 @@ export type BodyProblem = "too-large" | "unsupported-type" | "malformed" | "dupl
 const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 const JSON_STRING = /"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/y;
 const JSON_SPACE = /[ \t\n\r]*/y;
+const PERCENT_OR_PLUS = /[%+]/;
 
 /**
- * Reads at most `limit` bytes of the body. Content-Length is only used to refuse early: the
- * limit is enforced on the bytes actually read, so a lying or absent length (chunked
- * encoding) cannot get more than `limit + 1` bytes buffered.
+ * Reads at most `limit` bytes of a body stream; null when it holds more. The limit is
+ * enforced on the bytes actually read, so a lying or absent Content-Length (chunked encoding)
+ * cannot get more than `limit + 1` bytes buffered.
  */
-export async function readBody(request: Request, limit: number): Promise<{ bytes: Uint8Array<ArrayBuffer>; tooLarge: boolean }> {
-	const declared = request.headers.get("content-length");
-	if (declared !== null && /^\d+$/.test(declared.trim()) && Number(declared) > limit) return { bytes: new Uint8Array(0), tooLarge: true };
-	if (request.body === null) return { bytes: new Uint8Array(0), tooLarge: false };
-	const reader = request.body.getReader();
+export async function readBody(stream: ReadableStream<Uint8Array> | null, limit: number): Promise<Uint8Array | null> {
+	if (stream === null) return new Uint8Array(0);
+	const reader = stream.getReader();
 	const chunks: Uint8Array[] = [];
 	let total = 0;
 	for (;;) {
@@ -29,17 +28,23 @@ export async function readBody(request: Request, limit: number): Promise<{ bytes
 		total += value.byteLength;
 		if (total > limit) {
 			await reader.cancel().catch(() => undefined);
-			return { bytes: new Uint8Array(0), tooLarge: true };
+			return null;
 		}
 		chunks.push(value);
 	}
+	if (chunks.length === 1) return chunks[0] as Uint8Array;
 	const bytes = new Uint8Array(total);
 	let offset = 0;
 	for (const chunk of chunks) {
 		bytes.set(chunk, offset);
 		offset += chunk.byteLength;
 	}
-	return { bytes, tooLarge: false };
+	return bytes;
+}
+
+/** True when a Content-Length header already says the body is over `limit` (a refusal before reading). */
+export function declaresTooLarge(contentLength: string | null, limit: number): boolean {
+	return contentLength !== null && /^\d+$/.test(contentLength.trim()) && Number(contentLength) > limit;
 }
 
 /** Parses `application/x-www-form-urlencoded` or a flat JSON object of strings. An empty body has no parameters. */
@@ -78,6 +83,7 @@ function formPairs(text: string): Array<[string, string]> | null {
 }
 
 function decodeFormComponent(text: string): string | null {
+	if (!PERCENT_OR_PLUS.test(text)) return text;
 	try {
 		// Strict: a stray "%" or a percent-encoded invalid UTF-8 sequence is malformed, not passed through.
 		return decodeURIComponent(text.replaceAll("+", " "));

@@ -25,13 +25,41 @@ const REALM = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 // RFC 6750 §2.1: "Bearer" 1*SP b64token.
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 
+/**
+ * A response as the hub produces it, before any adapter turns it into a fetch `Response` or
+ * writes it to a socket. Header names are lower case, in the order `Headers` iterates them
+ * (sorted), with `set-cookie` as a list.
+ */
+export interface HubResponse {
+	status: number;
+	headers: Record<string, string | string[]>;
+	body: string | null;
+}
+
 /** An RFC 6749 §5.2 error response: JSON `{ error, error_description }`, never cached. */
 export function errorResponse(status: number, error: string, description: string, headers?: Record<string, string>): Response {
-	const all = new Headers(headers);
-	all.set("Content-Type", JSON_TYPE);
-	all.set("Cache-Control", "no-store");
-	all.set("Pragma", "no-cache");
-	return new Response(JSON.stringify({ error, error_description: description }), { status, headers: all });
+	return toFetchResponse(problem(status, error, description, headers));
+}
+
+/** {@link errorResponse} as a {@link HubResponse}. */
+export function problem(status: number, error: string, description: string, extra?: Record<string, string>): HubResponse {
+	let headers: Record<string, string> = { "cache-control": "no-store", "content-type": JSON_TYPE, pragma: "no-cache" };
+	if (extra !== undefined) {
+		const merged: Record<string, string> = {};
+		for (const name in extra) merged[name.toLowerCase()] = extra[name] as string;
+		headers = Object.fromEntries(Object.entries({ ...merged, ...headers }).sort(([a], [b]) => (a < b ? -1 : 1)));
+	}
+	return { status, headers, body: JSON.stringify({ error, error_description: description }) };
+}
+
+export function toFetchResponse(response: HubResponse): Response {
+	const headers = new Headers();
+	for (const name in response.headers) {
+		const value = response.headers[name] as string | string[];
+		if (typeof value === "string") headers.set(name, value);
+		else for (const line of value) headers.append(name, line);
+	}
+	return new Response(response.body, { status: response.status, headers });
 }
 
 /**
@@ -51,23 +79,29 @@ export function errorResponse(status: number, error: string, description: string
  * ```
  */
 export async function authorize(service: Pick<TokenService, "verify">, request: { headers: HeadersLike }, options: AuthorizeOptions = {}): Promise<AuthorizeResult> {
+	const result = await checkAccess(service, request.headers, options);
+	return result.claims !== null ? { claims: result.claims, response: null } : { claims: null, response: toFetchResponse(result.problem) };
+}
+
+/** {@link authorize} with the refusal as a {@link HubResponse}. */
+export async function checkAccess(service: Pick<TokenService, "verify">, headers: HeadersLike, options: AuthorizeOptions): Promise<{ claims: AccessClaims; problem: null } | { claims: null; problem: HubResponse }> {
 	const realm = resolveRealm(options);
-	const { token, malformed } = extractAccessToken(request.headers, options.cookie?.accessTokenName);
+	const { token, malformed } = extractAccessToken(headers, options.cookie?.accessTokenName);
 	if (malformed) {
 		const challenge = `Bearer realm="${realm}", error="invalid_request"`;
-		return { claims: null, response: errorResponse(400, "invalid_request", "the Authorization header is malformed", { "WWW-Authenticate": challenge }) };
+		return { claims: null, problem: problem(400, "invalid_request", "the Authorization header is malformed", { "WWW-Authenticate": challenge }) };
 	}
 	if (token === null) {
 		// RFC 6750 §3.1: no error code in the challenge when the request carried no credentials.
-		return { claims: null, response: errorResponse(401, "unauthorized", "an access token is required", { "WWW-Authenticate": `Bearer realm="${realm}"` }) };
+		return { claims: null, problem: problem(401, "unauthorized", "an access token is required", { "WWW-Authenticate": `Bearer realm="${realm}"` }) };
 	}
 	try {
-		return { claims: await service.verify(token), response: null };
+		return { claims: await service.verify(token), problem: null };
 	} catch (cause) {
 		if (!isTokenError(cause)) throw cause;
 		const description = "the access token is invalid or expired";
 		const challenge = `Bearer realm="${realm}", error="invalid_token", error_description="${description}"`;
-		return { claims: null, response: errorResponse(401, "invalid_token", description, { "WWW-Authenticate": challenge }) };
+		return { claims: null, problem: problem(401, "invalid_token", description, { "WWW-Authenticate": challenge }) };
 	}
 }
 
@@ -105,8 +139,8 @@ export function isUnderBasePath(pathname: string, basePath: string): boolean {
  * or, when a browser sent no Origin, carry `Sec-Fetch-Site: same-origin` (a header page
  * scripts cannot set). A request with neither is refused.
  */
-export function isAllowedOrigin(request: Request, allowedOrigins: ReadonlySet<string> | null): boolean {
-	const origin = request.headers.get("origin");
-	if (origin !== null) return allowedOrigins === null ? origin === new URL(request.url).origin : allowedOrigins.has(origin);
-	return request.headers.get("sec-fetch-site") === "same-origin";
+export function isAllowedOrigin(headers: HeadersLike, ownOrigin: string, allowedOrigins: ReadonlySet<string> | null): boolean {
+	const origin = headers.get("origin");
+	if (origin !== null) return allowedOrigins === null ? origin === ownOrigin : allowedOrigins.has(origin);
+	return headers.get("sec-fetch-site") === "same-origin";
 }

@@ -6,8 +6,9 @@
  * @module
  */
 import type { AccessClaims, TokenService } from "../../core/index.js";
-import { createFetchHandler, type CookieOptions, type FetchHandlerOptions, type HubService } from "../fetch/index.js";
-import { authorize, type HeadersLike } from "../fetch/http.js";
+import type { CookieOptions, FetchHandlerOptions, HubService } from "../fetch/index.js";
+import { authorize, toFetchResponse, type HeadersLike } from "../fetch/http.js";
+import { createHub, fromFetchRequest } from "../fetch/hub.js";
 
 export type { FetchHandlerOptions as NextHandlerOptions, HeadersLike } from "../fetch/index.js";
 
@@ -31,13 +32,16 @@ export interface NextHandlers {
  * ```
  */
 export function createNextHandlers(service: HubService, options: FetchHandlerOptions = {}): NextHandlers {
-	const handle = createFetchHandler(service, options);
+	const hub = createHub(service, options);
+	async function handle(request: Request): Promise<Response> {
+		return toFetchResponse(await hub(fromFetchRequest(request, publicURL(request))));
+	}
 	return {
 		GET: function GET(request: Request): Promise<Response> {
-			return handle(withPublicURL(request));
+			return handle(request);
 		},
 		POST: function POST(request: Request): Promise<Response> {
-			return handle(withPublicURL(request));
+			return handle(request);
 		},
 	};
 }
@@ -57,21 +61,14 @@ function firstValue(header: string | null): string | null {
  * proxy did) and checks Server Actions' Origin against them: rebase the URL on them the same
  * way. A cross-site page cannot set these headers on a browser request without a preflight.
  */
-function withPublicURL(request: Request): Request {
-	const host = firstValue(request.headers.get("x-forwarded-host")) ?? firstValue(request.headers.get("host"));
-	if (host === null || !HOST.test(host)) return request;
+function publicURL(request: Request): URL {
 	const url = new URL(request.url);
+	const host = firstValue(request.headers.get("x-forwarded-host")) ?? firstValue(request.headers.get("host"));
+	if (host === null || !HOST.test(host)) return url;
 	const proto = firstValue(request.headers.get("x-forwarded-proto"));
 	const scheme = proto === "https" || proto === "http" ? proto : url.protocol.slice(0, -1);
-	const publicURL = new URL(`${url.pathname}${url.search}`, `${scheme}://${host}`);
-	if (publicURL.origin === url.origin) return request;
-	// `duplex` is required by Node's fetch for a streamed body, and missing from the DOM typings.
-	const init: RequestInit & { duplex?: "half" } = { method: request.method, headers: request.headers, signal: request.signal };
-	if (request.body !== null) {
-		init.body = request.body;
-		init.duplex = "half";
-	}
-	return new Request(publicURL, init);
+	// Concatenated, not resolved: as a relative URL a path starting with "//" would name a host.
+	return new URL(`${scheme}://${host}${url.pathname}${url.search}`);
 }
 
 /**

@@ -200,6 +200,60 @@ test("a keep-alive connection stays usable after a 413 (the unread body is disca
 	assert.match(answers, /HTTP\/1\.1 200 OK[\s\S]*"keys"/);
 });
 
+/** Writes `parts` to a fresh connection with a pause between them and returns everything the server sent. */
+function rawExchange(parts: string[], pauseMs: number, port = Number(new URL(server.url).port)): Promise<string> {
+	return new Promise((resolve, reject) => {
+		const socket = connect(port, "127.0.0.1", async () => {
+			for (const [index, part] of parts.entries()) {
+				if (index > 0) await new Promise((done) => setTimeout(done, pauseMs));
+				socket.write(part);
+			}
+		});
+		let received = "";
+		socket.on("data", (chunk) => (received += chunk.toString("latin1")));
+		socket.on("end", () => resolve(received));
+		socket.on("error", reject);
+	});
+}
+
+test("a body that arrives in pieces, after the head, is read whole (Content-Length and chunked)", async () => {
+	const body = new URLSearchParams(DEMO_USER).toString();
+	const head = "POST /auth/login HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\n";
+	const sized = await rawExchange([`${head}Content-Length: ${body.length}\r\n\r\n`, body.slice(0, 5), body.slice(5, 20), body.slice(20)], 30);
+	assert.match(sized, /^HTTP\/1\.1 200 /);
+	assert.match(sized, /"refresh_token":"rk1_/);
+	const chunk = (text: string) => `${text.length.toString(16)}\r\n${text}\r\n`;
+	const chunked = await rawExchange([`${head}Transfer-Encoding: chunked\r\n\r\n`, chunk(body.slice(0, 9)), chunk(body.slice(9)), "0\r\n\r\n"], 30);
+	assert.match(chunked, /^HTTP\/1\.1 200 /);
+	// Over the limit in pieces: 413, never buffered past it.
+	const big = "username=" + "a".repeat(20_000);
+	const tooBig = await rawExchange([`${head}Transfer-Encoding: chunked\r\n\r\n`, chunk(big.slice(0, 10_000)), chunk(big.slice(10_000)), "0\r\n\r\n"], 30);
+	assert.match(tooBig, /^HTTP\/1\.1 413 /);
+});
+
+test("an origin-form target starting with // is a path on this host, never another origin (cookie mode)", async () => {
+	const service = harness().service;
+	const handler = createNodeHandler(service, { authenticate: testAuthenticate, cookie: { name: "rk" } });
+	const cookieServer = await listen((req, res) => void handler(req, res));
+	try {
+		const login = await postForm(`${cookieServer.url}/auth/login`, DEMO_USER, { Origin: cookieServer.origin });
+		const refreshCookie = String(login.cookies[0]).split(";")[0] as string;
+		// As a relative URL "//evil.example/auth/token" would be https://evil.example/auth/token,
+		// whose origin matches the attacker's Origin header.
+		const answer = await rawExchange(
+			[`POST //evil.example/auth/token HTTP/1.1\r\nHost: x\r\nConnection: close\r\nOrigin: http://evil.example\r\nCookie: ${refreshCookie}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 24\r\n\r\ngrant_type=refresh_token`],
+			0,
+			Number(new URL(cookieServer.url).port),
+		);
+		assert.match(answer, /^HTTP\/1\.1 404 /);
+		// The cookie was not spent: it still rotates from the real origin.
+		const after = await postForm(`${cookieServer.url}/auth/token`, { grant_type: "refresh_token" }, { Origin: cookieServer.origin, Cookie: refreshCookie });
+		assert.is(after.status, 200);
+	} finally {
+		await cookieServer.close();
+	}
+});
+
 /** A store whose every call fails while `down` is true (a lost database connection). */
 function flakyStore(): { store: TokenStore; setDown(down: boolean): void } {
 	const inner = memoryStore();
