@@ -26,6 +26,8 @@ export interface ResolvedKey {
 	publicJwk: JWK | null;
 	verifyKey: () => Promise<CryptoKey>;
 	signKey: (() => Promise<CryptoKey>) | null;
+	/** HS256 only: the secret, so that signing can run HMAC-SHA256 directly (see signAccessToken). */
+	hmacSecret: Uint8Array | null;
 }
 
 export interface KeyRing {
@@ -115,7 +117,7 @@ function symmetricKey(secret: Uint8Array): ResolvedKey {
 	const imported = lazy(() =>
 		crypto.subtle.importKey("raw", secret.slice(), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]) as Promise<CryptoKey>,
 	);
-	return { kid, alg: "HS256", publicJwk: null, verifyKey: imported, signKey: imported };
+	return { kid, alg: "HS256", publicJwk: null, verifyKey: imported, signKey: imported, hmacSecret: secret.slice() };
 }
 
 function jwkKey(input: unknown, index: number): ResolvedKey {
@@ -152,6 +154,7 @@ function jwkKey(input: unknown, index: number): ResolvedKey {
 		publicJwk,
 		verifyKey: lazy(() => importKey(publicJwk, alg, where)),
 		signKey: isPrivate ? lazy(() => importKey({ ...jwk, kid }, alg, where)) : null,
+		hmacSecret: null,
 	};
 }
 

@@ -2,7 +2,7 @@
 // a documented code (never a TypeError, never an unhandled rejection).
 import { createHmac } from "node:crypto";
 import { encodeBase64urlNoPadding } from "@oslojs/encoding";
-import { decodeJwt, decodeProtectedHeader, importJWK, SignJWT, type JWK, type JWTPayload } from "jose";
+import { decodeJwt, decodeProtectedHeader, importJWK, jwtVerify, SignJWT, type JWK, type JWTPayload } from "jose";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { generateSigningKeys, isTokenError, type TokenService } from "../../core/index.js";
@@ -90,6 +90,21 @@ shape("jti is unique per token, sid is stable across rotation", async () => {
 		[a, b, c].map((set) => decodeJwt(set.accessToken).sid),
 		[a.sessionId, a.sessionId, a.sessionId],
 	);
+});
+
+shape("HS256 tokens are byte for byte what jose's SignJWT writes, and verify with raw jose", async () => {
+	const secret = new TextEncoder().encode(TEST_SECRET);
+	for (const keys of [{ secret: TEST_SECRET }, [{ kty: "oct", k: encodeBase64urlNoPadding(secret), kid: "custom \u00e9 kid" }]]) {
+		const { service } = harness({ keys: keys as never, clientId: "web" });
+		const tokens = await service.issue({ subject: "ünïcødé \u2028 \"quoted\"", claims: { nested: { list: [1, "two", null], emoji: "\u{1F511}" }, role: "admin" } });
+		const header = decodeProtectedHeader(tokens.accessToken);
+		const payload = decodeJwt(tokens.accessToken);
+		// decode/JSON.parse keep the member order, so jose re-signing the same objects must give the same bytes.
+		assert.is(await new SignJWT(payload).setProtectedHeader(header as { alg: string }).sign(secret), tokens.accessToken);
+		const { payload: verified } = await jwtVerify(tokens.accessToken, secret, { algorithms: ["HS256"], typ: "at+jwt", issuer: ISSUER, audience: AUDIENCE, currentDate: new Date(Date.UTC(2026, 0, 1)) });
+		assert.equal(verified, payload);
+		assert.equal(await service.verify(tokens.accessToken), payload);
+	}
 });
 
 const verify = suite("access token verification");
