@@ -16,16 +16,18 @@ export const TABLE = "refresh_kit_sessions";
  * Filler sessions with ids 1..N as UUIDs (`lpad(to_hex(g), 32, '0')::uuid`) whose token hash
  * pgbench can compute from the id (the UUID's 16 bytes twice), shaped like rotated sessions:
  * every 32-byte hash column filled. Every tenth row (g % 10 = 0) expired 8 days ago: prunable
- * with the default 7-day retention, and never picked by the pgbench script. Constants are
+ * with the default 7-day retention, and never picked by the pgbench script. `prune_after` is
+ * the expiry, as the store writes it for a session created with that expiry. Constants are
  * computed once (the cross join), because per-row expression cost dominates a bulk load.
  */
 export function fillSql(from: number, to: number): string {
-	return `insert into ${TABLE} (id, created_at, last_used_at, rotated_at, expires_at, absolute_expires_at, revoked_at, generation, mode, subject, device, family_hash, token_hash, previous_hash, sealed_successor, claims)
-select u.id, k.created, k.used, k.used, case when g % 10 = 0 then k.dead else k.live end, k.absolute, null, 1, 'rotate', 'user-' || g, null,
-	k.hash, uuid_send(u.id) || uuid_send(u.id), k.hash, k.hash, null
+	return `insert into ${TABLE} (id, created_at, last_used_at, rotated_at, expires_at, absolute_expires_at, revoked_at, generation, mode, subject, device, family_hash, token_hash, previous_hash, sealed_successor, claims, prune_after)
+select u.id, k.created, k.used, k.used, e.expires, k.absolute, null, 1, 'rotate', 'user-' || g, null,
+	k.hash, uuid_send(u.id) || uuid_send(u.id), k.hash, k.hash, null, e.expires
 from (select now() - interval '20 days' as created, now() - interval '1 day' as used, now() - interval '8 days' as dead,
 	now() + interval '29 days' as live, now() + interval '70 days' as absolute, sha256('filler'::bytea) as hash) as k,
-	generate_series(${from}, ${to}) as g, lateral (select lpad(to_hex(g), 32, '0')::uuid as id) as u`;
+	generate_series(${from}, ${to}) as g, lateral (select lpad(to_hex(g), 32, '0')::uuid as id) as u,
+	lateral (select case when g % 10 = 0 then k.dead else k.live end as expires) as e`;
 }
 
 export interface FillReport {
