@@ -760,9 +760,9 @@ function renderMarkdown(pgVersion: string, machineBusyCores: number): string {
 		for (const [name, label] of [
 			["jose", "raw `jwtVerify(token, cryptoKey, options)`"],
 			["verify", "`service.verify(token)`"],
-			["jose+getKey", "ablation: raw jose, key passed as a resolving function (as `createAccessTokenVerifier` does)"],
-			["jose+options", "ablation: raw jose, a fresh `{ ...options, currentDate: new Date() }` per call (as `createVerifierFunction` does)"],
-			["jose+wrapper", "ablation / proposed patch: the same async wrapper and claim checks as `verifyAccessToken`, around raw jose with the CryptoKey and one static options object"],
+			["jose+getKey", "ablation: raw jose, key passed as a resolving function (what `createAccessTokenVerifier` does for a header it has not seen signed by a loaded key)"],
+			["jose+options", "ablation: raw jose, a fresh `{ ...options, currentDate: new Date() }` per call (what `createVerifierFunction` did before it kept one options object with a `currentDate` getter)"],
+			["jose+wrapper", "ablation: the same async wrapper and claim checks as `verifyAccessToken`, around raw jose with the CryptoKey and one static options object (what `service.verify` now does for its own tokens)"],
 		] as const) {
 			const summary = s(name);
 			if (summary.n > 0) out.push(`| ${label} | ${fmtSummary(summary)} | ${fmt(1e6 / summary.median)} | ${fmt(summarize(results.core.result.cpu?.[name] ?? []).median)} | ${fmtRatio(summary.median / jose.median)} |`);

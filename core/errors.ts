@@ -11,7 +11,7 @@
  * | `ERR_TOKEN_REUSED` | a used token presented outside the grace window | 400 `invalid_grant` |
  * | `ERR_ACCESS_TOKEN_INVALID` | bad signature, alg, typ, iss, aud or format | 401 `invalid_token` |
  * | `ERR_ACCESS_TOKEN_EXPIRED` | past `exp` plus the clock tolerance | 401 `invalid_token` |
- * | `ERR_STORE_UNAVAILABLE` | the store failed or timed out. A failure changed nothing; after a timeout the call may still commit, and a retry inside the grace window then receives the same successor | 503 `temporarily_unavailable` |
+ * | `ERR_STORE_UNAVAILABLE` | the store failed or timed out. The call may or may not have taken effect (a lost answer, a late commit): retry with the same token; a rotation that did commit hands a retry inside the grace window the same successor | 503 `temporarily_unavailable` |
  * | `ERR_CONFIG_INVALID` | bad options, thrown by `createTokenService` | — |
  * | `ERR_INPUT_INVALID` | bad arguments from the application (e.g. a reserved claim passed to `issue`) | — |
  * | `ERR_HTTP_UNEXPECTED` | `refresh-kit/client` only: the auth server answered with an unexpected status or body | — |
