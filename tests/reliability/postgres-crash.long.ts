@@ -23,7 +23,7 @@ import { checkChains, countDemoLines, demoConnections } from "./lib/checks.js";
 import { startDemo, type DemoProcess } from "./lib/demo.js";
 import { continueChains, HttpClient, startLoad } from "./lib/load.js";
 import { sleep, startOwnedPostgres, waitForExit } from "./lib/pg.js";
-import { ToggleProxy } from "./lib/proxy.js";
+import { ToggleProxy } from "../support/proxy.js";
 import { recordScenario } from "./lib/report.js";
 import { seededRandom } from "../support/faulty-store.js";
 

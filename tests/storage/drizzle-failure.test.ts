@@ -1,7 +1,6 @@
 // Failure on a real PostgreSQL server: backends terminated mid-exchange, the database going
 // away and coming back (through a TCP proxy this test controls), a lost answer to a committed
 // rotation, statement timeouts, and serialization failures / deadlocks retried by the store.
-import { createServer, connect, type Server, type Socket } from "node:net";
 import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
 import { suite } from "uvu";
@@ -11,66 +10,10 @@ import { hashToken, parseRefreshToken } from "../../core/refresh-token.js";
 import { drizzleStore, migrate } from "../../storage/drizzle/index.js";
 import { manualClock, rejects } from "../helpers.js";
 import { createDatabase, postgresOrSkip } from "../support/postgres.js";
+import { ToggleProxy } from "../support/proxy.js";
 import { serviceOn } from "./drizzle-cases.js";
 
 const server = await postgresOrSkip();
-
-type ProxyMode = "pass" | "refuse" | "blackhole" | "swallow-responses";
-
-/** A TCP proxy in front of the server whose behaviour a test switches at will. */
-class FaultyProxy {
-	mode: ProxyMode = "pass";
-	readonly #pairs = new Set<[Socket, Socket]>();
-	readonly #server: Server;
-
-	constructor(private readonly target: number) {
-		this.#server = createServer((client) => this.#accept(client));
-	}
-
-	listen(): Promise<number> {
-		return new Promise((resolve) => {
-			this.#server.listen(0, "127.0.0.1", () => resolve((this.#server.address() as { port: number }).port));
-		});
-	}
-
-	/** Drops every open connection, as a crashed server or a network cut would. */
-	dropAll(): void {
-		for (const [client, upstream] of this.#pairs) {
-			client.destroy();
-			upstream.destroy();
-		}
-		this.#pairs.clear();
-	}
-
-	close(): Promise<void> {
-		this.dropAll();
-		return new Promise((resolve) => this.#server.close(() => resolve()));
-	}
-
-	#accept(client: Socket): void {
-		if (this.mode === "refuse") {
-			client.destroy();
-			return;
-		}
-		const upstream = connect(this.target, "127.0.0.1");
-		const pair: [Socket, Socket] = [client, upstream];
-		this.#pairs.add(pair);
-		const drop = (): void => {
-			client.destroy();
-			upstream.destroy();
-			this.#pairs.delete(pair);
-		};
-		client.on("data", (chunk) => {
-			if (this.mode !== "blackhole") upstream.write(chunk);
-		});
-		upstream.on("data", (chunk) => {
-			if (this.mode === "swallow-responses") drop();
-			else if (this.mode !== "blackhole") client.write(chunk);
-		});
-		client.on("error", drop).on("close", drop);
-		upstream.on("error", drop).on("close", drop);
-	}
-}
 
 if (server !== null) {
 	const test = suite("postgres: failures");
@@ -151,7 +94,7 @@ if (server !== null) {
 	});
 
 	test("database unreachable: ERR_STORE_UNAVAILABLE; back: the same token works and the pool recovers", async () => {
-		const proxy = new FaultyProxy(server.port);
+		const proxy = new ToggleProxy(server.port);
 		const port = await proxy.listen();
 		try {
 			const proxied = new URL(url);
@@ -175,7 +118,7 @@ if (server !== null) {
 	});
 
 	test("a store call that hangs times out as ERR_STORE_UNAVAILABLE and changes nothing", async () => {
-		const proxy = new FaultyProxy(server.port);
+		const proxy = new ToggleProxy(server.port);
 		const port = await proxy.listen();
 		try {
 			const proxied = new URL(url);
@@ -197,7 +140,7 @@ if (server !== null) {
 	});
 
 	test("a rotation that committed but whose answer was lost is healed by the retry: the same successor, not reuse", async () => {
-		const proxy = new FaultyProxy(server.port);
+		const proxy = new ToggleProxy(server.port);
 		const port = await proxy.listen();
 		try {
 			const proxied = new URL(url);

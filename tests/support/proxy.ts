@@ -1,4 +1,4 @@
-// A TCP proxy in front of PostgreSQL whose behaviour a test switches: pass traffic, refuse new
+// A TCP proxy (loopback) in front of PostgreSQL whose behaviour a test switches: pass traffic, refuse new
 // connections, or drop every connection as soon as the server answers on it (the statement
 // ran, and committed if it was a write, but the client never hears back), or black-hole
 // everything (a network partition: connections open, nothing arrives either way).
