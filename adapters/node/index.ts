@@ -97,8 +97,10 @@ function headerValue(req: IncomingMessage, name: string): string | null {
 }
 
 function writeResponse(response: HubResponse, res: ServerResponse): void {
-	res.writeHead(response.status, response.headers);
-	res.end(response.body ?? undefined);
+	// With writeHead before end, Node cannot know the length and would send the body chunked.
+	const body = response.body === null ? null : Buffer.from(response.body);
+	res.writeHead(response.status, body === null ? response.headers : { ...response.headers, "content-length": String(body.byteLength) });
+	res.end(body ?? undefined);
 }
 
 function discardUnreadBody(req: IncomingMessage): void {

@@ -74,6 +74,16 @@ test("in a Connect chain: auth routes answered, everything else handed to next()
 	assertError(unknownUnderBase, 404, "not_found");
 });
 
+test("answers carry Content-Length (not chunked), for tokens, errors and the JWKS", async () => {
+	for (const response of [await postForm(`${base}/login`, DEMO_USER), await send(`${base}/unknown`), await send(`${base}/jwks`)]) {
+		assert.is(response.headers["transfer-encoding"], undefined);
+		assert.is(Number(response.headers["content-length"]), Buffer.byteLength(response.text));
+	}
+	const head = await send(`${base}/jwks`, { method: "HEAD" });
+	assert.is(head.status, 200);
+	assert.is(head.text, "");
+});
+
 test("requireAuth: a valid bearer token reaches the route with req.auth set", async () => {
 	const token = await accessToken();
 	const response = await send(`${server.url}/api/me`, { headers: { Authorization: `Bearer ${token}` } });
