@@ -21,6 +21,7 @@ import { hashSecret, hashToken, parseRefreshToken, unsealSuccessor, type Refresh
 import { memoryStore } from "../../storage/memory/index.js";
 import type { TokenStore } from "../../storage/port.js";
 import { harness, hex } from "../helpers.js";
+import { spyStore } from "./spy-store.js";
 
 type OnReuse = "revoke-session" | "revoke-subject" | "report-only";
 
@@ -133,26 +134,6 @@ function tally(label: string): void {
 	if (process.env.MODEL_STATS !== undefined) stats.set(label, (stats.get(label) ?? 0) + 1);
 }
 const scenarioArb = configArb.chain((config) => fc.tuple(fc.constant(config), fc.array(opArb(config), { minLength: 1, maxLength: MAX_STEPS, size: "max" })));
-
-/** Wraps a store and records the bytes and strings of every argument of every call. */
-function spyStore(inner: TokenStore, sink: { bytes: string[]; strings: string[] }): TokenStore {
-	function collect(value: unknown, depth: number): void {
-		if (value instanceof Uint8Array) sink.bytes.push(hex(value) as string);
-		else if (typeof value === "string") sink.strings.push(value);
-		else if (value instanceof Date || value === null || typeof value !== "object" || depth > 4) return;
-		else for (const item of Object.values(value)) collect(item, depth + 1);
-	}
-	const spied = { guarantees: inner.guarantees } as TokenStore;
-	for (const name of Object.keys(inner) as (keyof TokenStore)[]) {
-		if (name === "guarantees") continue;
-		const method = inner[name] as (...args: unknown[]) => Promise<unknown>;
-		(spied as unknown as Record<string, unknown>)[name] = function spy(...args: unknown[]): Promise<unknown> {
-			collect(args, 0);
-			return method(...args);
-		};
-	}
-	return spied;
-}
 
 function describe(step: number, op: Op): string {
 	return `step ${step} ${JSON.stringify(op)}`;
