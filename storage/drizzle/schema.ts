@@ -1,14 +1,16 @@
 import { sql } from "drizzle-orm";
 import { check, customType, index, integer, jsonb, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
 
-/** `bytea` as a plain `Uint8Array` on both drivers (postgres.js hands back a Buffer). */
+/** A `bytea` from either driver as a plain `Uint8Array` (postgres.js hands back a Buffer). */
+export function plainBytes(value: Uint8Array): Uint8Array {
+	return value.constructor === Uint8Array ? value : new Uint8Array(value);
+}
+
 const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({
 	dataType() {
 		return "bytea";
 	},
-	fromDriver(value: Uint8Array): Uint8Array {
-		return value.constructor === Uint8Array ? value : new Uint8Array(value);
-	},
+	fromDriver: plainBytes,
 });
 
 function timestamptz<TName extends string>(name: TName) {

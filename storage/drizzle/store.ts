@@ -2,7 +2,7 @@ import { and, asc, entityKind, eq, gt, inArray, isNull, or, sql, type SQL } from
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { TokenError } from "../../core/errors.js";
 import type { PruneBatch, RotationResult, SessionRecord, SessionTouch, TokenRotation, TokenStore } from "../port.js";
-import { refreshKitSessions as sessions, type RefreshKitSessionRow } from "./schema.js";
+import { plainBytes, refreshKitSessions as sessions, type RefreshKitSessionRow } from "./schema.js";
 
 /**
  * A Drizzle PostgreSQL database: `drizzle(postgres(url))` from `drizzle-orm/postgres-js` or
@@ -459,9 +459,8 @@ function sooner(a: Date | null, b: Date | null): Date | null {
 	return b.getTime() < a.getTime() ? b : a;
 }
 
-/** bytea: a Buffer on postgres.js, copied into a plain Uint8Array as on PGlite. */
 function bytes(value: unknown): Uint8Array {
-	return (value as Uint8Array).constructor === Uint8Array ? (value as Uint8Array) : new Uint8Array(value as Uint8Array);
+	return plainBytes(value as Uint8Array);
 }
 
 function bytesOrNull(value: unknown): Uint8Array | null {

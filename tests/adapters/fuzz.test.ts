@@ -4,25 +4,15 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { createNodeHandler } from "../../adapters/node/index.js";
 import { harness } from "../helpers.js";
+import { seededRandom } from "../support/faulty-store.js";
 import { DEMO_USER, listen, postForm, send, testAuthenticate, type RawRequest, type RawResponse, type TestServer } from "./helpers.js";
 
 const SEED = Number(process.env.FUZZ_SEED ?? 0x5eed);
 const REQUESTS_PER_SERVER = 600;
 const CONCURRENCY = 24;
 
-/** mulberry32: a small seeded PRNG so a failure can be replayed with FUZZ_SEED. */
-function prng(seed: number): () => number {
-	let state = seed >>> 0;
-	return function next(): number {
-		state = (state + 0x6d2b79f5) >>> 0;
-		let t = state;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
-}
-
-const random = prng(SEED);
+// mulberry32, seeded so a failure can be replayed with FUZZ_SEED.
+const random = seededRandom(SEED);
 function pick<T>(items: readonly T[]): T {
 	return items[Math.floor(random() * items.length)] as T;
 }

@@ -16,12 +16,12 @@ import fc from "fast-check";
 import { decodeJwt } from "jose";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { isTokenError, type TokenErrorCode, type TokenEvent, type TokenSet } from "../../core/index.js";
+import type { TokenErrorCode, TokenEvent, TokenSet } from "../../core/index.js";
 import { formatRefreshToken, hashToken, newFamilyProof, newSecret, parseRefreshToken } from "../../core/refresh-token.js";
 import { memoryStore } from "../../storage/memory/index.js";
 import type { TokenStore } from "../../storage/port.js";
 import { harness, hex } from "../helpers.js";
-import { spyStore } from "./spy-store.js";
+import { assertListed, assertVerify, settled, sooner, spyStore, TOLERANCE } from "./support.js";
 
 interface Config {
 	accessTtl: number;
@@ -57,7 +57,6 @@ interface ModelSession {
 
 const SUBJECTS = ["s0", "s1"];
 const DEVICES = ["laptop", "phone", null];
-const TOLERANCE = 5;
 
 const configArb: fc.Arbitrary<Config> = fc.record({
 	accessTtl: fc.constantFrom(30, 60),
@@ -100,12 +99,6 @@ function opArb(config: Config): fc.Arbitrary<Op> {
 
 const MAX_STEPS = Number(process.env.MODEL_STEPS ?? 40);
 const scenarioArb = configArb.chain((config) => fc.tuple(fc.constant(config), fc.array(opArb(config), { minLength: 1, maxLength: MAX_STEPS, size: "max" })));
-
-function sooner(a: number | null, b: number | null): number | null {
-	if (a === null) return b;
-	if (b === null) return a;
-	return Math.min(a, b);
-}
 
 async function runScenario(config: Config, ops: Op[]): Promise<void> {
 	const sink = { bytes: [] as string[], strings: [] as string[] };
@@ -166,15 +159,6 @@ async function runScenario(config: Config, ops: Op[]): Promise<void> {
 		assert.is(claims.sub, session.subject);
 		if (session.absoluteExpiresAt !== null) assert.ok(exp * 1000 <= session.absoluteExpiresAt, `${where}: access token outlives the absolute lifetime`);
 		session.lastAccess = { token: set.accessToken, exp };
-	}
-
-	async function settled(run: () => Promise<TokenSet>): Promise<TokenSet | TokenErrorCode> {
-		try {
-			return await run();
-		} catch (error) {
-			if (!isTokenError(error)) throw new Error(`not a TokenError: ${String(error)}`, { cause: error });
-			return error.code;
-		}
 	}
 
 	function predictedError(session: ModelSession, at: number): TokenErrorCode | null {
@@ -247,17 +231,10 @@ async function runScenario(config: Config, ops: Op[]): Promise<void> {
 		}
 		// One live session per subject + device, in the store as in the model.
 		for (const subject of SUBJECTS) {
-			const listed = await service.listSessions(subject);
-			const devices = listed.map((session) => session.device);
+			const devices = (await service.listSessions(subject)).map((session) => session.device);
 			assert.is(new Set(devices).size, devices.length, `${where}: two live sessions for one device of ${subject}`);
-			assert.equal(
-				listed.map((session) => session.id).sort(),
-				sessions
-					.filter((session) => session.subject === subject && live(session, at))
-					.map((session) => session.id)
-					.sort(),
-				`${where}: listSessions`,
-			);
+			const expected = sessions.filter((session) => session.subject === subject && live(session, at)).map((session) => session.id);
+			await assertListed(service, subject, expected, where);
 		}
 	}
 
@@ -348,12 +325,7 @@ async function runScenario(config: Config, ops: Op[]): Promise<void> {
 			case "verify": {
 				const session = pickSession(op.session);
 				if (session === null || session.lastAccess === null) break;
-				const access = session.lastAccess;
-				const result = await settled(async () => {
-					await service.verify(access.token);
-					return null as unknown as TokenSet;
-				});
-				assert.is(result, Math.floor(at / 1000) < access.exp + TOLERANCE ? null : "ERR_ACCESS_TOKEN_EXPIRED", `${where}: verify`);
+				await assertVerify(service, session.lastAccess, at, where);
 				break;
 			}
 		}
