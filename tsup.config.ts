@@ -8,7 +8,7 @@ export default defineConfig({
 		"adapters/fetch": "adapters/fetch/index.ts",
 		"adapters/node": "adapters/node/index.ts",
 		"adapters/next": "adapters/next/index.ts",
-		client: "adapters/client/index.ts",
+		client: "client/index.ts",
 	},
 	format: ["esm", "cjs"],
 	// tsup 8 passes `baseUrl` to the compiler for the .d.ts build; TypeScript 6 rejects it (TS5101) unless silenced.

@@ -259,7 +259,7 @@ async function sectionCore(): Promise<void> {
 	await runScript<CoreResult>("core.ts", { runs: 1, ms: config.quick ? 1000 : 3000, concurrency: 32, only: "exchange", profile: exchangeFile });
 	results.core.exchangeProfile = summarizeProfile(exchangeFile, {
 		top: 15,
-		inclusive: /exchangeRotating|parseRefreshToken|hashSecret|sealSuccessor|newSecret|randomBytes|storeCall|rotateToken|tokenSet|signAccessToken|formatRefreshToken|sign node_modules\/jose|emit /,
+		inclusive: /exchangeRotating|parseRefreshToken|hashFamilyProof|sealSuccessor|newSecret|randomBytes|storeCall|rotateToken|tokenSet|signAccessToken|formatRefreshToken|sign node_modules\/jose|emit /,
 	});
 	const verify = summarize(result.ops.verify ?? []).median;
 	const jose = summarize(result.ops.jose ?? []).median;
@@ -335,7 +335,7 @@ async function sectionRotateProfile(pg: PostgresServer): Promise<void> {
 			concurrency,
 			summary: summarizeProfile(file, {
 				top: 20,
-				inclusive: /nodeAuthHandler|handleAuthRequest|dispatch|toRequest|writeResponse|readBody|parseParams|exchangeRotating|rotateToken|signAccessToken|tokenSet|hashSecret|sealSuccessor|parseRefreshToken|formatRefreshToken|storeCall|toRecord|execute|sign node_modules\/jose/,
+				inclusive: /nodeAuthHandler|handleAuthRequest|dispatch|toRequest|writeResponse|readBody|parseParams|exchangeRotating|rotateToken|signAccessToken|tokenSet|hashFamilyProof|sealSuccessor|parseRefreshToken|formatRefreshToken|storeCall|toRecord|execute|sign node_modules\/jose/,
 			}),
 		};
 	}

@@ -1,22 +1,33 @@
 /**
+ * The one table of error codes: when each is thrown and what the HTTP adapters answer. The
+ * README and docs/adapters.md show this table; a test keeps them in sync with it.
+ */
+export const ERROR_CODES = {
+	ERR_TOKEN_MALFORMED: { when: "not a refresh token of this library", http: "400 `invalid_grant`" },
+	ERR_TOKEN_UNKNOWN: { when: "well-formed, but not found or wrong secret", http: "400 `invalid_grant`" },
+	ERR_TOKEN_EXPIRED: { when: "idle or absolute lifetime passed", http: "400 `invalid_grant`" },
+	ERR_TOKEN_REVOKED: { when: "the session was revoked", http: "400 `invalid_grant`" },
+	ERR_TOKEN_REUSED: { when: "a used token presented outside the grace window", http: "400 `invalid_grant`" },
+	ERR_ACCESS_TOKEN_INVALID: { when: "bad signature, alg, typ, iss, aud or format", http: "401 `invalid_token`" },
+	ERR_ACCESS_TOKEN_EXPIRED: { when: "past `exp` plus the clock tolerance", http: "401 `invalid_token`" },
+	ERR_STORE_UNAVAILABLE: {
+		when: "the store failed or exceeded `storeTimeout`; the call may or may not have taken effect: retry with the same token (a rotation that did commit gives a retry inside the grace window the same successor)",
+		http: "503 `temporarily_unavailable`",
+	},
+	ERR_CONFIG_INVALID: { when: "bad options, thrown when a service, store, handler or verifier is created", http: "—" },
+	ERR_INPUT_INVALID: { when: "bad arguments from the application (a reserved claim, NUL, too large)", http: "400 `invalid_request`" },
+} as const satisfies Record<string, { when: string; http: string }>;
+
+/**
  * Every failure refresh-kit reports is a {@link TokenError}. Branch on `code`, never on
- * the message: codes are stable, messages may be reworded.
- *
- * | code | when | HTTP (fetch adapter) |
- * | --- | --- | --- |
- * | `ERR_TOKEN_MALFORMED` | not a refresh token of this library | 400 `invalid_grant` |
- * | `ERR_TOKEN_UNKNOWN` | well-formed, but not found or wrong secret | 400 `invalid_grant` |
- * | `ERR_TOKEN_EXPIRED` | idle or absolute lifetime passed | 400 `invalid_grant` |
- * | `ERR_TOKEN_REVOKED` | the session was revoked | 400 `invalid_grant` |
- * | `ERR_TOKEN_REUSED` | a used token presented outside the grace window | 400 `invalid_grant` |
- * | `ERR_ACCESS_TOKEN_INVALID` | bad signature, alg, typ, iss, aud or format | 401 `invalid_token` |
- * | `ERR_ACCESS_TOKEN_EXPIRED` | past `exp` plus the clock tolerance | 401 `invalid_token` |
- * | `ERR_STORE_UNAVAILABLE` | the store failed or timed out. The call may or may not have taken effect (a lost answer, a late commit): retry with the same token; a rotation that did commit hands a retry inside the grace window the same successor | 503 `temporarily_unavailable` |
- * | `ERR_CONFIG_INVALID` | bad options, thrown by `createTokenService` | — |
- * | `ERR_INPUT_INVALID` | bad arguments from the application (e.g. a reserved claim passed to `issue`) | — |
- * | `ERR_HTTP_UNEXPECTED` | `refresh-kit/client` only: the auth server answered with an unexpected status or body | — |
- *
- * Messages never contain token material; `cause` is forwarded.
+ * the message: codes are stable, messages may be reworded. The codes and what they mean:
+ * {@link ERROR_CODES}.
+ */
+export type TokenErrorCode = keyof typeof ERROR_CODES;
+
+/**
+ * The one error class of refresh-kit's server side. Messages never contain token material;
+ * `cause` is forwarded.
  *
  * @example
  * ```ts
@@ -28,19 +39,6 @@
  * }
  * ```
  */
-export type TokenErrorCode =
-	| "ERR_TOKEN_MALFORMED"
-	| "ERR_TOKEN_UNKNOWN"
-	| "ERR_TOKEN_EXPIRED"
-	| "ERR_TOKEN_REVOKED"
-	| "ERR_TOKEN_REUSED"
-	| "ERR_ACCESS_TOKEN_INVALID"
-	| "ERR_ACCESS_TOKEN_EXPIRED"
-	| "ERR_STORE_UNAVAILABLE"
-	| "ERR_CONFIG_INVALID"
-	| "ERR_INPUT_INVALID"
-	| "ERR_HTTP_UNEXPECTED";
-
 export class TokenError extends Error {
 	override name = "TokenError";
 	readonly code: TokenErrorCode;

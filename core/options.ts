@@ -1,8 +1,8 @@
 // Resolves and validates createTokenService's options once; the result is frozen.
-import type { TokenStore } from "../storage/port.js";
+import { TOKEN_STORE_VERBS, type TokenStore } from "./port.js";
 import { parseDuration, systemClock, type Clock, type Duration } from "./clock.js";
 import { TokenError } from "./errors.js";
-import type { TokenEvent } from "./events.js";
+import type { ReuseAction, TokenEvent } from "./events.js";
 import { resolveKeys, type KeyRing, type KeysOption } from "./keys.js";
 import { hmacSha256, utf8 } from "./crypto.js";
 
@@ -21,7 +21,7 @@ export interface RefreshOptions {
 	/** How long after a rotation the previous token still yields the same successor (concurrent refreshes). Default `"10s"`; 0 disables. */
 	reuseGrace?: Duration;
 	/** What reuse of a retired token outside the grace window does. Default `"revoke-session"`. */
-	onReuse?: "revoke-session" | "revoke-subject" | "report-only";
+	onReuse?: ReuseAction;
 	/**
 	 * Reuse mode derives the token it hands back from this server-side secret (at least 32
 	 * bytes), so nothing usable is stored. Defaults to a key derived from the signing key; set
@@ -67,7 +67,7 @@ export interface ResolvedOptions {
 	idleTtl: number | null;
 	absoluteTtl: number | null;
 	reuseGrace: number;
-	onReuse: "revoke-session" | "revoke-subject" | "report-only";
+	onReuse: ReuseAction;
 	reuseKey: Uint8Array;
 	/** Reuse mode writes the sliding idle expiry at most this often (seconds). */
 	touchInterval: number;
@@ -78,7 +78,6 @@ export interface ResolvedOptions {
 
 const TOP_LEVEL = new Set(["store", "keys", "issuer", "audience", "accessTokenTtl", "clockTolerance", "clientId", "refresh", "clock", "onEvent", "storeTimeout"]);
 const REFRESH_KEYS = new Set(["mode", "idleTtl", "absoluteTtl", "reuseGrace", "onReuse", "secret"]);
-const STORE_METHODS = ["createSession", "openReusableSession", "rotateToken", "findSession", "touchSession", "revokeSession", "revokeSubject", "listSessions", "prune"] as const;
 
 export function resolveOptions(options: TokenServiceOptions): Readonly<ResolvedOptions> {
 	if (typeof options !== "object" || options === null) invalid("createTokenService needs an options object");
@@ -89,7 +88,7 @@ export function resolveOptions(options: TokenServiceOptions): Readonly<ResolvedO
 	rejectUnknown(refresh, REFRESH_KEYS, "refresh.");
 
 	const store = options.store as Partial<TokenStore> | undefined;
-	if (typeof store !== "object" || store === null || STORE_METHODS.some((name) => typeof store[name] !== "function")) {
+	if (typeof store !== "object" || store === null || TOKEN_STORE_VERBS.some((name) => typeof store[name] !== "function")) {
 		invalid("store must implement the TokenStore port (memoryStore(), drizzleStore(db), …)");
 	}
 	if (store.guarantees?.atomicRotation !== true) {

@@ -71,8 +71,8 @@ export function parseRefreshToken(token: unknown): RefreshTokenParts | null {
 }
 
 /** SHA-256 of a family proof: what the store keeps as `familyHash`. */
-export function hashSecret(secret: Uint8Array): Uint8Array {
-	return sha256(secret);
+export function hashFamilyProof(familyProof: Uint8Array): Uint8Array {
+	return sha256(familyProof);
 }
 
 /**

@@ -2,7 +2,7 @@
 import * as assert from "uvu/assert";
 import { createTokenService, isTokenError, type TokenErrorCode, type TokenEvent, type TokenService, type TokenServiceOptions } from "../core/index.js";
 import { memoryStore } from "../storage/memory/index.js";
-import type { TokenStore } from "../storage/port.js";
+import type { TokenStore } from "../core/port.js";
 
 /**
  * Asserts that `promise` rejects with a TokenError of `code` (uvu's assert.throws is

@@ -27,7 +27,7 @@ const service = createTokenService({
 	issuer: process.env.ISSUER ?? ORIGIN,
 	audience: "refresh-kit-demo",
 	accessTokenTtl: (/^\d+$/.test(ttl) ? Number(ttl) : ttl) as Duration,
-	onEvent: (event) => console.log(`[event] ${event.type} sub=${event.subject} sid=${event.sessionId.slice(0, 8)}…${event.reason ? ` reason=${event.reason}` : ""}`),
+	onEvent: (event) => console.log(`[event] ${event.type} sub=${event.subject} sid=${event.sessionId.slice(0, 8)}…${event.type === "revoked" ? ` reason=${event.reason}` : ""}`),
 });
 
 const auth = createNodeHandler(service, {

@@ -2,7 +2,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import { generateSigningKeys, type TokenStore } from "../../core/index.js";
+import { generateSigningKeys, TOKEN_STORE_VERBS, type TokenStore } from "../../core/index.js";
 import { openStore } from "../../storage/drizzle/index.js";
 
 type JWKList = Awaited<ReturnType<typeof generateSigningKeys>>;
@@ -54,9 +54,8 @@ export function openDemoStore(url: string | undefined): DemoStore {
 		if (opened.guarantees.atomicRotation !== true) throw new Error("the store does not guarantee atomic rotation");
 		ready = true;
 	});
-	const methods = ["createSession", "openReusableSession", "rotateToken", "findSession", "touchSession", "revokeSession", "revokeSubject", "listSessions", "prune"] as const;
 	const store: Record<string, unknown> = { guarantees: { atomicRotation: true } };
-	for (const name of methods) {
+	for (const name of TOKEN_STORE_VERBS) {
 		store[name] = async (...args: unknown[]): Promise<unknown> => {
 			const opened = await opening;
 			return (opened[name] as (...input: unknown[]) => Promise<unknown>)(...args);

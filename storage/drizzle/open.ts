@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
 import { TokenError } from "../../core/errors.js";
-import type { TokenStore } from "../port.js";
+import type { TokenStore } from "../../core/port.js";
 import { migrate } from "./migrate.js";
 import { drizzleStore, type DrizzleDatabase } from "./store.js";
 

@@ -1,7 +1,8 @@
 import { and, asc, entityKind, eq, gt, inArray, isNull, or, sql, type SQL } from "drizzle-orm";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { TokenError } from "../../core/errors.js";
-import type { PruneBatch, RotationResult, SessionRecord, SessionTouch, TokenRotation, TokenStore } from "../port.js";
+import type { PruneBatch, RotationResult, SessionRecord, SessionTouch, TokenRotation, TokenStore } from "../../core/port.js";
+import { isSessionId, sooner } from "../../core/session.js";
 import { plainBytes, refreshKitSessions as sessions, type RefreshKitSessionRow } from "./schema.js";
 
 /**
@@ -33,7 +34,6 @@ const SUPPORTED_DRIVERS = new Map<string, (client: unknown) => boolean>([
 /** pg_advisory_xact_lock(int, int) namespace of reuse-mode logins ("RKS1"). */
 const REUSE_LOCK_NAMESPACE = 0x524b5331;
 
-const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const RETRYABLE_STATES = new Set(["40001", "40P01"]);
 
 /** Throws ERR_CONFIG_INVALID unless `db` is a postgres.js or PGlite Drizzle database. */
@@ -114,7 +114,7 @@ export function drizzleStore(db: DrizzleDatabase, options: DrizzleStoreOptions =
 		},
 
 		async rotateToken(rotation: TokenRotation): Promise<RotationResult> {
-			if (!UUID_PATTERN.test(rotation.sessionId)) return { rotated: false, session: null };
+			if (!isSessionId(rotation.sessionId)) return { rotated: false, session: null };
 			const rows = await retrying(() =>
 				q.rotate.execute({
 					id: rotation.sessionId,
@@ -131,19 +131,19 @@ export function drizzleStore(db: DrizzleDatabase, options: DrizzleStoreOptions =
 		},
 
 		async findSession(sessionId: string): Promise<SessionRecord | null> {
-			if (!UUID_PATTERN.test(sessionId)) return null;
+			if (!isSessionId(sessionId)) return null;
 			const rows = await retrying(() => q.find.execute({ id: sessionId }));
 			const row = rows[0];
 			return row === undefined ? null : rowRecord(row, 0);
 		},
 
 		async touchSession(touch: SessionTouch): Promise<void> {
-			if (!UUID_PATTERN.test(touch.sessionId)) return;
+			if (!isSessionId(touch.sessionId)) return;
 			await retrying(() => q.touch.execute({ id: touch.sessionId, now: iso(touch.now), idleExpiresAt: isoOrNull(touch.idleExpiresAt) }));
 		},
 
 		async revokeSession(sessionId: string, now: Date): Promise<SessionRecord | null> {
-			if (!UUID_PATTERN.test(sessionId)) return null;
+			if (!isSessionId(sessionId)) return null;
 			const [row] = await retrying(() => q.revoke.execute({ id: sessionId, now: iso(now) }));
 			return row === undefined ? null : toRecord(row);
 		},
@@ -433,7 +433,7 @@ function rowRecord(row: unknown[], at: number): SessionRecord {
 function rotatedRecord(row: unknown[], rotation: TokenRotation): SessionRecord {
 	const absoluteExpiresAt = dateOrNull(row[8]);
 	return {
-		// PostgreSQL prints a uuid lowercase; the id passed UUID_PATTERN, so this is that text.
+		// PostgreSQL prints a uuid lowercase; the id passed isSessionId, so this is that text.
 		id: rotation.sessionId.toLowerCase(),
 		subject: row[1] as string,
 		device: row[2] as string | null,
@@ -451,12 +451,6 @@ function rotatedRecord(row: unknown[], rotation: TokenRotation): SessionRecord {
 		absoluteExpiresAt,
 		revokedAt: null,
 	};
-}
-
-function sooner(a: Date | null, b: Date | null): Date | null {
-	if (a === null) return b;
-	if (b === null) return a;
-	return b.getTime() < a.getTime() ? b : a;
 }
 
 function bytes(value: unknown): Uint8Array {

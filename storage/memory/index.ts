@@ -13,16 +13,13 @@
  * @module
  */
 import { constantTimeEqual } from "@oslojs/crypto/subtle";
-import type { PruneBatch, RotationResult, SessionRecord, SessionTouch, TokenRotation, TokenStore } from "../port.js";
+import type { PruneBatch, RotationResult, SessionRecord, SessionTouch, TokenRotation, TokenStore } from "../../core/port.js";
+import { isLiveAt, sooner } from "../../core/session.js";
 
 /** Creates an empty in-memory {@link TokenStore}. */
 export function memoryStore(): TokenStore {
 	const sessions = new Map<string, SessionRecord>();
 	const bySubject = new Map<string, Set<string>>();
-
-	function isLive(session: SessionRecord, now: Date): boolean {
-		return session.revokedAt === null && (session.expiresAt === null || session.expiresAt > now);
-	}
 
 	function insert(session: SessionRecord): void {
 		if (sessions.has(session.id)) throw new Error("memoryStore: duplicate session id");
@@ -44,12 +41,6 @@ export function memoryStore(): TokenStore {
 		return out;
 	}
 
-	function cappedExpiry(idleExpiresAt: Date | null, absoluteExpiresAt: Date | null): Date | null {
-		if (idleExpiresAt === null) return absoluteExpiresAt;
-		if (absoluteExpiresAt === null) return idleExpiresAt;
-		return idleExpiresAt < absoluteExpiresAt ? idleExpiresAt : absoluteExpiresAt;
-	}
-
 	return {
 		guarantees: { atomicRotation: true },
 
@@ -59,7 +50,7 @@ export function memoryStore(): TokenStore {
 
 		async openReusableSession(session: SessionRecord): Promise<SessionRecord> {
 			for (const existing of sessionsOf(session.subject)) {
-				if (existing.mode === "reuse" && existing.device === session.device && isLive(existing, session.createdAt)) {
+				if (existing.mode === "reuse" && existing.device === session.device && isLiveAt(existing, session.createdAt)) {
 					return { ...existing };
 				}
 			}
@@ -70,7 +61,7 @@ export function memoryStore(): TokenStore {
 		async rotateToken(rotation: TokenRotation): Promise<RotationResult> {
 			const session = sessions.get(rotation.sessionId);
 			if (session === undefined) return { rotated: false, session: null };
-			if (!isLive(session, rotation.now) || !constantTimeEqual(session.tokenHash, rotation.presentedHash)) {
+			if (!isLiveAt(session, rotation.now) || !constantTimeEqual(session.tokenHash, rotation.presentedHash)) {
 				return { rotated: false, session: { ...session } };
 			}
 			session.previousHash = session.tokenHash;
@@ -78,7 +69,7 @@ export function memoryStore(): TokenStore {
 			session.sealedSuccessor = rotation.sealedSuccessor;
 			session.rotatedAt = rotation.now;
 			session.lastUsedAt = rotation.now;
-			session.expiresAt = cappedExpiry(rotation.idleExpiresAt, session.absoluteExpiresAt);
+			session.expiresAt = sooner(rotation.idleExpiresAt, session.absoluteExpiresAt);
 			session.generation += 1;
 			return { rotated: true, session: { ...session } };
 		},
@@ -90,9 +81,9 @@ export function memoryStore(): TokenStore {
 
 		async touchSession(touch: SessionTouch): Promise<void> {
 			const session = sessions.get(touch.sessionId);
-			if (session === undefined || !isLive(session, touch.now)) return;
+			if (session === undefined || !isLiveAt(session, touch.now)) return;
 			session.lastUsedAt = touch.now;
-			session.expiresAt = cappedExpiry(touch.idleExpiresAt, session.absoluteExpiresAt);
+			session.expiresAt = sooner(touch.idleExpiresAt, session.absoluteExpiresAt);
 		},
 
 		async revokeSession(sessionId: string, now: Date): Promise<SessionRecord | null> {
@@ -105,7 +96,7 @@ export function memoryStore(): TokenStore {
 		async revokeSubject(subject: string, now: Date): Promise<string[]> {
 			const revoked: string[] = [];
 			for (const session of sessionsOf(subject)) {
-				if (!isLive(session, now)) continue;
+				if (!isLiveAt(session, now)) continue;
 				session.revokedAt = now;
 				revoked.push(session.id);
 			}
@@ -114,7 +105,7 @@ export function memoryStore(): TokenStore {
 
 		async listSessions(subject: string, now: Date): Promise<SessionRecord[]> {
 			return sessionsOf(subject)
-				.filter((session) => isLive(session, now))
+				.filter((session) => isLiveAt(session, now))
 				.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime())
 				.map((session) => ({ ...session }));
 		},

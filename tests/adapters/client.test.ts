@@ -3,7 +3,7 @@
 // cookie jar around fetch, standing in for the browser.
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { createAuthClient } from "../../adapters/client/index.js";
+import { createAuthClient } from "../../client/index.js";
 import { createNodeHandler, requireAuth } from "../../adapters/node/index.js";
 import { harness, manualClock } from "../helpers.js";
 import { listen, type TestServer } from "./helpers.js";

@@ -5,7 +5,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { createNextHandlers, verifyRequest } from "../../adapters/next/index.js";
 import { createTokenService } from "../../core/index.js";
-import type { TokenStore } from "../../storage/port.js";
+import type { TokenStore } from "../../core/port.js";
 import { harness, TEST_SECRET } from "../helpers.js";
 import { assertError, DEMO_USER, listen, parseSetCookie, send, testAuthenticate } from "./helpers.js";
 

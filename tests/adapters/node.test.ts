@@ -8,7 +8,7 @@ import * as assert from "uvu/assert";
 import { createNodeHandler, requireAuth, type AuthenticatedRequest, type NextFunction } from "../../adapters/node/index.js";
 import { isTokenError } from "../../core/index.js";
 import { memoryStore } from "../../storage/memory/index.js";
-import type { TokenStore } from "../../storage/port.js";
+import type { TokenStore } from "../../core/port.js";
 import { harness } from "../helpers.js";
 import { assertError, DEMO_USER, listen, postForm, send, testAuthenticate } from "./helpers.js";
 

@@ -5,9 +5,9 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { isTokenError, TokenError, type TokenErrorCode } from "../../core/index.js";
 import { formatRefreshToken, newFamilyProof, newSecret, newSessionId, parseRefreshToken } from "../../core/refresh-token.js";
-import { createAuthClient } from "../../adapters/client/index.js";
+import { AuthClientError, createAuthClient, isAuthClientError, type AuthClientErrorCode } from "../../client/index.js";
 import { memoryStore } from "../../storage/memory/index.js";
-import type { TokenStore } from "../../storage/port.js";
+import type { TokenStore } from "../../core/port.js";
 import { harness, rejects, settle } from "../helpers.js";
 
 function brokenStore(failure: () => Promise<never>): TokenStore {
@@ -70,12 +70,6 @@ const triggers: Record<TokenErrorCode, () => Promise<TokenError>> = {
 	},
 	async ERR_INPUT_INVALID() {
 		return rejects(harness().service.issue({ subject: "alice", claims: { sub: "root" } }), "ERR_INPUT_INVALID") as Promise<TokenError>;
-	},
-	async ERR_HTTP_UNEXPECTED() {
-		// refresh-kit/client: a server that answers a refresh with something that is not RFC 6749.
-		const storage = { load: () => "rk1_x", save: () => undefined };
-		const bodyClient = createAuthClient({ transport: "body", storage, fetch: async () => new Response("<html>", { status: 502 }) });
-		return rejects(bodyClient.refresh(), "ERR_HTTP_UNEXPECTED") as Promise<TokenError>;
 	},
 };
 
@@ -224,3 +218,39 @@ malformed("no unhandled rejection was raised", async () => {
 
 codes.run();
 malformed.run();
+
+const clientCodes = suite("AuthClientError codes (refresh-kit/client)");
+
+// The client reports what the auth server answered; it never reuses the server's codes.
+const clientTriggers: Record<AuthClientErrorCode, () => Promise<unknown>> = {
+	async ERR_SERVER_UNAVAILABLE() {
+		const storage = { load: () => "rk1_x", save: () => undefined };
+		const client = createAuthClient({ transport: "body", storage, fetch: async () => Response.json({ error: "temporarily_unavailable" }, { status: 503 }) });
+		return client.refresh().then(() => null, (error: unknown) => error);
+	},
+	async ERR_HTTP_UNEXPECTED() {
+		const storage = { load: () => "rk1_x", save: () => undefined };
+		const client = createAuthClient({ transport: "body", storage, fetch: async () => new Response("<html>", { status: 502 }) });
+		return client.refresh().then(() => null, (error: unknown) => error);
+	},
+	async ERR_CONFIG_INVALID() {
+		try {
+			createAuthClient({ transport: "carrier-pigeon" as "body" });
+		} catch (error) {
+			return error;
+		}
+		return null;
+	},
+};
+
+for (const [code, trigger] of Object.entries(clientTriggers) as [AuthClientErrorCode, () => Promise<unknown>][]) {
+	clientCodes(`${code} is raised, as an AuthClientError with that code`, async () => {
+		const error = await trigger();
+		assert.instance(error, AuthClientError);
+		assert.is((error as AuthClientError).code, code);
+		assert.ok(isAuthClientError(error, code));
+		assert.not.ok(isTokenError(error), "not a server-side TokenError");
+	});
+}
+
+clientCodes.run();

@@ -2,7 +2,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { createTokenService, isTokenError, type TokenServiceOptions } from "../../core/index.js";
 import { memoryStore } from "../../storage/memory/index.js";
-import type { TokenStore } from "../../storage/port.js";
+import type { TokenStore } from "../../core/port.js";
 import { harness, manualClock, TEST_SECRET } from "../helpers.js";
 
 function base(): TokenServiceOptions {

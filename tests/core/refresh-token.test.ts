@@ -6,7 +6,7 @@ import { sha256 } from "../../core/crypto.js";
 import {
 	deriveReusableToken,
 	formatRefreshToken,
-	hashSecret,
+	hashFamilyProof,
 	hashToken,
 	newFamilyProof,
 	newSecret,
@@ -165,7 +165,7 @@ seal("unseal(seal(s)) with the presented token gives s back", () => {
 
 seal("the sealed value is not the secret, and depends on the presented secret", () => {
 	const successor = newSecret();
-	const successorHash = hashSecret(successor);
+	const successorHash = hashFamilyProof(successor);
 	const a = sealSuccessor(successor, newSecret(), successorHash);
 	const b = sealSuccessor(successor, newSecret(), successorHash);
 	assert.is.not(hex(a), hex(successor));
@@ -205,10 +205,10 @@ seal("hashToken binds the family proof: the same secret with another family hash
 	assert.is.not(hex(hashToken(family, secret)), hex(hashToken(newFamilyProof(), secret)));
 });
 
-seal("hashSecret is SHA-256", () => {
+seal("hashFamilyProof is SHA-256", () => {
 	const secret = newSecret();
-	assert.is(hex(hashSecret(secret)), hex(sha256(secret)));
-	assert.is(hex(hashSecret(new TextEncoder().encode("abc"))), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	assert.is(hex(hashFamilyProof(secret)), hex(sha256(secret)));
+	assert.is(hex(hashFamilyProof(new TextEncoder().encode("abc"))), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 });
 
 seal("reuse-mode tokens are derived deterministically from the server key and the session id", () => {

@@ -17,9 +17,9 @@ import { decodeJwt } from "jose";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import type { TokenErrorCode, TokenEvent, TokenEventType, TokenSet } from "../../core/index.js";
-import { hashSecret, hashToken, parseRefreshToken, unsealSuccessor, type RefreshTokenParts } from "../../core/refresh-token.js";
+import { hashFamilyProof, hashToken, parseRefreshToken, unsealSuccessor, type RefreshTokenParts } from "../../core/refresh-token.js";
 import { memoryStore } from "../../storage/memory/index.js";
-import type { TokenStore } from "../../storage/port.js";
+import type { TokenStore } from "../../core/port.js";
 import { harness, hex } from "../helpers.js";
 import { assertListed, assertVerify, settled, sooner, spyStore, TOLERANCE } from "./support.js";
 
@@ -160,7 +160,7 @@ async function runScenario(config: Config, ops: Op[]): Promise<void> {
 				secretHex: hex(parts.secret) as string,
 				familyHex: hex(parts.familyProof) as string,
 				secretHashHex: hex(hashToken(parts.familyProof, parts.secret)) as string,
-				familyHashHex: hex(hashSecret(parts.familyProof)) as string,
+				familyHashHex: hex(hashFamilyProof(parts.familyProof)) as string,
 				secret: parts.secret,
 				parts,
 				body: token.slice(4),

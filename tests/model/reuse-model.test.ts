@@ -19,7 +19,7 @@ import * as assert from "uvu/assert";
 import type { TokenErrorCode, TokenEvent, TokenSet } from "../../core/index.js";
 import { formatRefreshToken, hashToken, newFamilyProof, newSecret, parseRefreshToken } from "../../core/refresh-token.js";
 import { memoryStore } from "../../storage/memory/index.js";
-import type { TokenStore } from "../../storage/port.js";
+import type { TokenStore } from "../../core/port.js";
 import { harness, hex } from "../helpers.js";
 import { assertListed, assertVerify, settled, sooner, spyStore, TOLERANCE } from "./support.js";
 

@@ -6,7 +6,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { hashToken, parseRefreshToken, type RefreshTokenParts } from "../../core/refresh-token.js";
 import { memoryStore } from "../../storage/memory/index.js";
-import type { SessionRecord, TokenStore } from "../../storage/port.js";
+import type { SessionRecord, TokenStore } from "../../core/port.js";
 import { harness, hex, rejects } from "../helpers.js";
 
 function tokenHashOf(token: string): Uint8Array {

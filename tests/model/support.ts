@@ -1,7 +1,7 @@
 // Shared by the model tests (not a suite: the runner only picks up *.test.ts).
 import * as assert from "uvu/assert";
 import { isTokenError, type TokenErrorCode, type TokenService } from "../../core/index.js";
-import type { TokenStore } from "../../storage/port.js";
+import type { TokenStore } from "../../core/port.js";
 import { hex } from "../helpers.js";
 
 /** How long a verifier accepts a token past `exp` (the service's default clockTolerance). */

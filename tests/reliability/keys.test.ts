@@ -17,7 +17,7 @@ import * as assert from "uvu/assert";
 import { createNodeHandler } from "../../adapters/node/index.js";
 import { createTokenService, createVerifier, generateSigningKeys, isTokenError, type TokenService } from "../../core/index.js";
 import { memoryStore } from "../../storage/memory/index.js";
-import type { TokenStore } from "../../storage/port.js";
+import type { TokenStore } from "../../core/port.js";
 import { rejects } from "../helpers.js";
 import { recordScenario } from "./lib/report.js";
 

@@ -25,7 +25,7 @@ import { createTokenService, generateSigningKeys, isTokenError, type TokenServic
 import { formatRefreshToken, newSessionId, parseRefreshToken } from "../../core/refresh-token.js";
 import { drizzleStore, migrate, openStore } from "../../storage/drizzle/index.js";
 import { memoryStore } from "../../storage/memory/index.js";
-import type { TokenStore } from "../../storage/port.js";
+import type { TokenStore } from "../../core/port.js";
 import { seededRandom } from "../support/faulty-store.js";
 import { createDatabase, startPostgres } from "../support/postgres.js";
 import { TEST_SECRET } from "../helpers.js";

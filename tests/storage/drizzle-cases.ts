@@ -4,7 +4,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { createTokenService, isTokenError, type TokenEvent, type TokenService, type TokenServiceOptions, type TokenSet } from "../../core/index.js";
-import type { SessionRecord, TokenStore } from "../../storage/port.js";
+import type { SessionRecord, TokenStore } from "../../core/port.js";
 import { manualClock, rejects, TEST_SECRET, type ManualClock } from "../helpers.js";
 
 /** What a suite gives the shared cases: stores over one (emptied-per-test) database. */

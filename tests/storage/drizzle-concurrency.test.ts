@@ -10,7 +10,7 @@ import * as assert from "uvu/assert";
 import { isTokenError, type TokenEvent, type TokenService, type TokenSet } from "../../core/index.js";
 import { formatRefreshToken, hashToken, newSecret, parseRefreshToken, sealSuccessor } from "../../core/refresh-token.js";
 import { drizzleStore, migrate } from "../../storage/drizzle/index.js";
-import type { RotationResult, TokenStore } from "../../storage/port.js";
+import type { RotationResult, TokenStore } from "../../core/port.js";
 import { manualClock } from "../helpers.js";
 import { createDatabase, postgresOrSkip } from "../support/postgres.js";
 import { serviceOn } from "./drizzle-cases.js";

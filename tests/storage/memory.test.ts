@@ -1,6 +1,6 @@
 // The storage contract against the in-memory reference store.
 import { memoryStore } from "../../storage/memory/index.js";
-import type { TokenStore } from "../../storage/port.js";
+import type { TokenStore } from "../../core/port.js";
 import { storeContract } from "./contract.js";
 
 // memoryStore() has no "truncate", so reset() swaps in a fresh one behind a stable facade.

@@ -10,7 +10,7 @@ import { drizzle } from "drizzle-orm/pglite";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { TokenError } from "../../core/errors.js";
-import type { TokenStore } from "../../storage/port.js";
+import type { TokenStore } from "../../core/port.js";
 import { drizzleStore, migrate, openStore, type DrizzleDatabase, type OpenedStore } from "../../storage/drizzle/index.js";
 import { rejects } from "../helpers.js";
 import { storeContract } from "./contract.js";

@@ -4,7 +4,7 @@
 import { sql } from "drizzle-orm";
 import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
-import type { TokenStore } from "../../storage/port.js";
+import type { TokenStore } from "../../core/port.js";
 import { drizzleStore, migrate } from "../../storage/drizzle/index.js";
 import { createDatabase, postgresOrSkip } from "../support/postgres.js";
 import { storeContract } from "./contract.js";

@@ -26,22 +26,11 @@
  *
  * Not a suite: the runner only picks up `*.test.ts`.
  */
-import type { SessionRecord, TokenStore } from "../../storage/port.js";
+import { TOKEN_STORE_VERBS, type SessionRecord, type TokenStore, type TokenStoreVerb } from "../../core/port.js";
 
 export type Fault = "before" | "after" | "hang";
-export type StoreMethod = Exclude<keyof TokenStore, "guarantees">;
-
-export const STORE_METHODS: readonly StoreMethod[] = [
-	"createSession",
-	"openReusableSession",
-	"rotateToken",
-	"findSession",
-	"touchSession",
-	"revokeSession",
-	"revokeSubject",
-	"listSessions",
-	"prune",
-];
+export type StoreMethod = TokenStoreVerb;
+export const STORE_METHODS: readonly StoreMethod[] = TOKEN_STORE_VERBS;
 
 export interface FaultyStoreOptions {
 	/** Seed of the RNG that decides each call's fault. Default 1. */

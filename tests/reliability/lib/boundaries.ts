@@ -3,7 +3,7 @@
 // (clocks.test.ts) and the PostgreSQL run (store-faults-postgres.long.ts), since on PostgreSQL
 // the comparison happens in SQL (`expires_at > $now`) rather than in JavaScript.
 import { createTokenService, isTokenError, type RefreshOptions, type TokenService } from "../../../core/index.js";
-import type { TokenStore } from "../../../storage/port.js";
+import type { TokenStore } from "../../../core/port.js";
 import { manualClock, TEST_SECRET, type ManualClock } from "../../helpers.js";
 
 export interface BoundaryCase {

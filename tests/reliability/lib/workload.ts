@@ -9,7 +9,7 @@
 // violation, since every token a client presents is one it was just handed.
 import { createTokenService, isTokenError, type TokenEvent, type TokenService, type TokenServiceOptions } from "../../../core/index.js";
 import { hashToken, parseRefreshToken, type RefreshTokenParts } from "../../../core/refresh-token.js";
-import type { SessionRecord, TokenStore } from "../../../storage/port.js";
+import type { SessionRecord, TokenStore } from "../../../core/port.js";
 import type { FaultyStore, InjectedFault } from "../../support/faulty-store.js";
 import { hex } from "../../helpers.js";
 

@@ -24,8 +24,11 @@
  * ```
  * @module
  */
-import { systemClock, type Clock } from "../../core/clock.js";
-import { TokenError } from "../../core/errors.js";
+import { systemClock, type Clock } from "../core/clock.js";
+import { AuthClientError } from "./errors.js";
+
+export { AUTH_CLIENT_ERROR_CODES, AuthClientError, isAuthClientError } from "./errors.js";
+export type { AuthClientErrorCode } from "./errors.js";
 
 /** Where a body-transport client keeps its refresh token between runs. */
 export interface RefreshTokenStorage {
@@ -75,11 +78,17 @@ interface SharedLocks {
 	request(name: string, callback: () => Promise<unknown>): Promise<unknown>;
 }
 
+/** The error for a response the client cannot use: 503 is worth retrying, anything else is not. */
+function unexpected(what: "login" | "refresh", response: Response): AuthClientError {
+	if (response.status === 503) return new AuthClientError("ERR_SERVER_UNAVAILABLE", `the auth server is temporarily unavailable (${what}); retry shortly`, { status: 503 });
+	return new AuthClientError("ERR_HTTP_UNEXPECTED", `the auth server answered the ${what} with HTTP ${response.status}`, { status: response.status });
+}
+
 /** Creates an {@link AuthClient}. */
 export function createAuthClient(options: AuthClientOptions = {}): AuthClient {
 	const baseUrl = (options.baseUrl ?? "/auth").replace(/\/+$/, "");
 	const transport = options.transport ?? "cookie";
-	if (transport !== "cookie" && transport !== "body") throw new TokenError("ERR_CONFIG_INVALID", 'transport must be "cookie" or "body"');
+	if (transport !== "cookie" && transport !== "body") throw new AuthClientError("ERR_CONFIG_INVALID", 'transport must be "cookie" or "body"');
 	const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
 	const clock = options.clock ?? systemClock;
 	const marginMs = (options.refreshMargin ?? 30) * 1000;
@@ -132,10 +141,10 @@ export function createAuthClient(options: AuthClientOptions = {}): AuthClient {
 	async function adopt(response: Response): Promise<string> {
 		const body = (await response.json()) as { access_token?: unknown; expires_in?: unknown; refresh_token?: unknown };
 		if (typeof body.access_token !== "string" || typeof body.expires_in !== "number") {
-			throw new TokenError("ERR_HTTP_UNEXPECTED", "the auth server's token response lacks access_token or expires_in");
+			throw new AuthClientError("ERR_HTTP_UNEXPECTED", "the auth server's token response lacks access_token or expires_in", { status: response.status });
 		}
 		if (transport === "body") {
-			if (typeof body.refresh_token !== "string") throw new TokenError("ERR_HTTP_UNEXPECTED", "the token response has no refresh_token (is the server in cookie mode?)");
+			if (typeof body.refresh_token !== "string") throw new AuthClientError("ERR_HTTP_UNEXPECTED", "the token response has no refresh_token (is the server in cookie mode?)", { status: response.status });
 			await storage.save(body.refresh_token);
 		}
 		access = { token: body.access_token, expiresAt: clock.now().getTime() + body.expires_in * 1000 };
@@ -159,8 +168,7 @@ export function createAuthClient(options: AuthClientOptions = {}): AuthClient {
 			endSession("rejected");
 			return null;
 		}
-		if (response.status === 503) throw new TokenError("ERR_STORE_UNAVAILABLE", "the auth server is temporarily unavailable; retry later");
-		throw new TokenError("ERR_HTTP_UNEXPECTED", `the auth server answered the refresh with HTTP ${response.status}`);
+		throw unexpected("refresh", response);
 	}
 
 	function refresh(): Promise<string | null> {
@@ -200,7 +208,7 @@ export function createAuthClient(options: AuthClientOptions = {}): AuthClient {
 		async login(credentials: Record<string, string>): Promise<boolean> {
 			const response = await post("login", credentials);
 			if (response.status === 401) return false;
-			if (!response.ok) throw new TokenError(response.status === 503 ? "ERR_STORE_UNAVAILABLE" : "ERR_HTTP_UNEXPECTED", `login failed with HTTP ${response.status}`);
+			if (!response.ok) throw unexpected("login", response);
 			await adopt(response);
 			return true;
 		},

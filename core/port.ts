@@ -7,8 +7,10 @@
  * the row instead of adding one, the row doubles as the per-session tombstone: reuse
  * detection needs nothing that pruning removes.
  *
+ * The core defines the port; stores implement it and import it from here (never the reverse).
  * Implementations: `memoryStore()` (the reference) and `drizzleStore(db)` (PostgreSQL).
- * Every implementation passes the shared contract suite in `tests/storage/contract.ts`.
+ * Every implementation passes the contract suite shipped as `refresh-kit/testing`
+ * (`testTokenStore(name, open)`); a third-party store passes it to be trusted.
  *
  * All times are the `now` the caller passes (the service's injected clock); a store never
  * reads its own clock.
@@ -26,11 +28,11 @@ export interface SessionRecord {
 	/** The caller's extra access-token claims, kept across rotation. */
 	claims: Record<string, unknown> | null;
 	mode: "rotate" | "reuse";
-	/** SHA-256 of the session's family proof: proves a presented old token is genuine. */
+	/** Hash of the session's family proof: proves a presented old token is genuine. */
 	familyHash: Uint8Array;
-	/** SHA-256 of the current token's secret. */
+	/** Hash of the current token's family proof and secret together (see docs/token-format.md). */
 	tokenHash: Uint8Array;
-	/** SHA-256 of the secret of the token the current one replaced, or null before the first rotation. */
+	/** `tokenHash` of the token the current one replaced, or null before the first rotation. */
 	previousHash: Uint8Array | null;
 	/** The current secret sealed under the previous one (see docs/token-format.md), or null. */
 	sealedSuccessor: Uint8Array | null;
@@ -50,9 +52,9 @@ export interface SessionRecord {
 /** The input of {@link TokenStore.rotateToken}. Only hashes and a sealed value: never a token. */
 export interface TokenRotation {
 	sessionId: string;
-	/** SHA-256 of the presented secret. */
+	/** The hash of the presented token, computed as `tokenHash` is. */
 	presentedHash: Uint8Array;
-	/** SHA-256 of the successor's secret; becomes `tokenHash`. */
+	/** The hash of the successor token; becomes `tokenHash`. */
 	successorHash: Uint8Array;
 	/** The successor's secret sealed under the presented one; becomes `sealedSuccessor`. */
 	sealedSuccessor: Uint8Array;
@@ -147,3 +149,25 @@ export interface TokenStore {
 	 */
 	prune(batch: PruneBatch): Promise<number>;
 }
+
+/** Every verb of {@link TokenStore}, once: what the service checks a store for, and what wrappers forward. */
+export const TOKEN_STORE_VERBS = [
+	"createSession",
+	"openReusableSession",
+	"rotateToken",
+	"findSession",
+	"touchSession",
+	"revokeSession",
+	"revokeSubject",
+	"listSessions",
+	"prune",
+] as const satisfies readonly (keyof TokenStore)[];
+
+/** One verb of the port. */
+export type TokenStoreVerb = (typeof TOKEN_STORE_VERBS)[number];
+
+/** @internal */
+// Compile-time proof that the list above names every method of the port: adding a verb to
+// TokenStore without listing it here fails the build.
+type Unlisted = Exclude<keyof TokenStore, TokenStoreVerb | "guarantees">;
+export const EVERY_VERB_LISTED: [Unlisted] extends [never] ? true : Unlisted = true;

@@ -1,0 +1,40 @@
+// Rotate mode's exchange: one atomic consume-if-current in the store, and a verdict when the
+// presented token was not the current one.
+import type { ServiceContext } from "./context.js";
+import { TokenError } from "./errors.js";
+import { hashToken, newSecret, sealSuccessor, type RefreshTokenParts } from "./refresh-token.js";
+import type { TokenSet } from "./types.js";
+import { settleUnrotated } from "./verdict.js";
+
+// A "current but not rotated" view is stale (see settleUnrotated); asking again converges at
+// once in practice. Three tries bound a store that keeps answering that way.
+const ROTATION_ATTEMPTS = 3;
+
+export async function exchangeRotating(context: ServiceContext, parts: RefreshTokenParts): Promise<TokenSet> {
+	const { store, storeCall } = context;
+	const presentedHash = hashToken(parts.familyProof, parts.secret);
+	for (let attempt = 1; ; attempt++) {
+		const at = context.now();
+		const successor = newSecret();
+		const successorHash = hashToken(parts.familyProof, successor);
+		const result = await storeCall("rotateToken", () =>
+			store.rotateToken({
+				sessionId: parts.sessionId,
+				presentedHash,
+				successorHash,
+				sealedSuccessor: sealSuccessor(successor, parts.secret, successorHash),
+				now: at,
+				idleExpiresAt: context.idleExpiry(at),
+			}),
+		);
+		if (result.rotated) {
+			context.emit({ type: "refreshed", generation: result.session.generation }, result.session, at);
+			return context.tokenSet(result.session, { ...parts, secret: successor }, at);
+		}
+		const outcome = await settleUnrotated(context, result.session, parts, presentedHash, at);
+		if (outcome !== "stale") return outcome;
+		if (attempt === ROTATION_ATTEMPTS) {
+			throw new TokenError("ERR_STORE_UNAVAILABLE", "the store reports the token as current but would not rotate it");
+		}
+	}
+}

@@ -1,0 +1,56 @@
+// The public types of the token service: what it takes and what it returns.
+import type { AccessClaims } from "./access-token.js";
+import type { Duration } from "./clock.js";
+import type { JSONWebKeySet } from "./keys.js";
+
+/** What `issue` and `exchange` return. */
+export interface TokenSet {
+	accessToken: string;
+	tokenType: "Bearer";
+	/** Access-token lifetime in seconds from now. */
+	expiresIn: number;
+	refreshToken: string;
+	/** When the refresh token stops working unless used (idle) or at the latest (absolute); null = never. */
+	refreshTokenExpiresAt: Date | null;
+	sessionId: string;
+}
+
+/** The input of `issue`. */
+export interface IssueInput {
+	/** Who the tokens are for: the `sub` claim. */
+	subject: string;
+	/** Extra access-token claims, kept across rotation. Registered claims (`iss`, `sub`, `exp`, …) are refused. */
+	claims?: Record<string, unknown>;
+	/** A label for the device or client; with `subject`, the key reuse mode hands the same token back for. */
+	device?: string;
+}
+
+/** A live session, as `listSessions` shows it. */
+export interface SessionInfo {
+	id: string;
+	device: string | null;
+	createdAt: Date;
+	lastUsedAt: Date;
+	expiresAt: Date | null;
+}
+
+/** Options of `prune`. */
+export interface PruneOptions {
+	/** Keep revoked and expired sessions this long (replays then report REVOKED/EXPIRED instead of UNKNOWN). Default `"7d"`. */
+	retention?: Duration;
+	/** Sessions deleted per store call. Default 1000. */
+	batchSize?: number;
+}
+
+/** The token service: see {@link createTokenService}. */
+export interface TokenService {
+	issue(input: IssueInput): Promise<TokenSet>;
+	exchange(refreshToken: string): Promise<TokenSet>;
+	verify(accessToken: string): Promise<AccessClaims>;
+	revoke(refreshToken: string): Promise<void>;
+	revokeSession(sessionId: string): Promise<boolean>;
+	revokeSubject(subject: string): Promise<number>;
+	listSessions(subject: string): Promise<SessionInfo[]>;
+	jwks(): Promise<JSONWebKeySet>;
+	prune(options?: PruneOptions): Promise<number>;
+}
