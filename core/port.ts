@@ -139,8 +139,8 @@ export interface TokenStore {
 	/** Revokes every live session of a subject; returns the ids it revoked. */
 	revokeSubject(subject: string, now: Date): Promise<string[]>;
 
-	/** The live sessions of a subject at `now`, oldest first. */
-	listSessions(subject: string, now: Date): Promise<SessionRecord[]>;
+	/** The live sessions of a subject at `now`, oldest first (by `createdAt`, then `id`), at most `limit` of them. */
+	listSessions(subject: string, now: Date, limit: number): Promise<SessionRecord[]>;
 
 	/**
 	 * Deletes up to `limit` sessions that were revoked or expired at or before `before`,

@@ -11,7 +11,7 @@ import { exchangeReusable, issueReusable } from "./reuse-mode.js";
 import { revokeAllOfSubject, revokeByToken, revokeSessionById } from "./revocation.js";
 import { exchangeRotating } from "./rotation.js";
 import { plusSeconds } from "./session.js";
-import type { IssueInput, PruneOptions, SessionInfo, TokenService, TokenSet } from "./types.js";
+import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, type IssueInput, type ListSessionsOptions, type PruneOptions, type SessionInfo, type TokenService, type TokenSet } from "./types.js";
 import { validateIssueInput, validateSubject } from "./validate.js";
 
 /**
@@ -50,7 +50,7 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
 		revoke: (refreshToken: string) => revokeByToken(context, refreshToken),
 		revokeSession: (sessionId: string) => revokeSessionById(context, sessionId),
 		revokeSubject: (subject: string) => revokeAllOfSubject(context, subject),
-		listSessions: (subject: string) => listSessions(context, subject),
+		listSessions: (subject: string, options?: ListSessionsOptions) => listSessions(context, subject, options),
 		jwks: async function jwks(): Promise<JSONWebKeySet> {
 			return publicKeySet(config.ring);
 		},
@@ -77,9 +77,13 @@ async function exchange(context: ServiceContext, refreshToken: string): Promise<
 	return context.config.mode === "reuse" ? exchangeReusable(context, parts) : exchangeRotating(context, parts);
 }
 
-async function listSessions(context: ServiceContext, subject: string): Promise<SessionInfo[]> {
+async function listSessions(context: ServiceContext, subject: string, options: ListSessionsOptions = {}): Promise<SessionInfo[]> {
 	validateSubject(subject);
-	const sessions = await context.storeCall("listSessions", () => context.store.listSessions(subject, context.now()));
+	const limit = options.limit ?? DEFAULT_LIST_LIMIT;
+	if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) {
+		throw new TokenError("ERR_INPUT_INVALID", `listSessions: limit must be an integer from 1 to ${MAX_LIST_LIMIT}`);
+	}
+	const sessions = await context.storeCall("listSessions", () => context.store.listSessions(subject, context.now(), limit));
 	return sessions.map((session) => ({
 		id: session.id,
 		device: session.device,

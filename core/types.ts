@@ -34,6 +34,17 @@ export interface SessionInfo {
 	expiresAt: Date | null;
 }
 
+/** `listSessions` answers at most this many sessions unless asked for another `limit`. */
+export const DEFAULT_LIST_LIMIT = 100;
+/** The largest `limit` `listSessions` accepts: a listing is one bounded read. */
+export const MAX_LIST_LIMIT = 1000;
+
+/** Options of `listSessions`. */
+export interface ListSessionsOptions {
+	/** The most sessions to return, oldest first. Default 100, at most 1000. */
+	limit?: number;
+}
+
 /** Options of `prune`. */
 export interface PruneOptions {
 	/** Keep revoked and expired sessions this long (replays then report REVOKED/EXPIRED instead of UNKNOWN). Default `"7d"`. */
@@ -50,7 +61,7 @@ export interface TokenService {
 	revoke(refreshToken: string): Promise<void>;
 	revokeSession(sessionId: string): Promise<boolean>;
 	revokeSubject(subject: string): Promise<number>;
-	listSessions(subject: string): Promise<SessionInfo[]>;
+	listSessions(subject: string, options?: ListSessionsOptions): Promise<SessionInfo[]>;
 	jwks(): Promise<JSONWebKeySet>;
 	prune(options?: PruneOptions): Promise<number>;
 }

@@ -153,8 +153,8 @@ export function drizzleStore(db: DrizzleDatabase, options: DrizzleStoreOptions =
 			return rows.map((row) => row.id);
 		},
 
-		async listSessions(subject: string, now: Date): Promise<SessionRecord[]> {
-			const rows = await retrying(() => q.list.execute({ subject, now: iso(now) }));
+		async listSessions(subject: string, now: Date, limit: number): Promise<SessionRecord[]> {
+			const rows = await retrying(() => q.list.execute({ subject, now: iso(now), limit }));
 			return rows.map(toRecord);
 		},
 
@@ -374,6 +374,7 @@ function prepareStatements(db: DrizzleDatabase) {
 		.from(sessions)
 		.where(and(eq(sessions.subject, ph("subject")), isLive(ts("now"))))
 		.orderBy(asc(sessions.createdAt), asc(sessions.id))
+		.limit(sql.placeholder("limit"))
 		.prepare("refresh_kit_list_sessions");
 
 	const prune = rawStatement(db, "refresh_kit_prune", PRUNE_SQL, ["before", "limit"]);

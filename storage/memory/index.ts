@@ -103,10 +103,11 @@ export function memoryStore(): TokenStore {
 			return revoked;
 		},
 
-		async listSessions(subject: string, now: Date): Promise<SessionRecord[]> {
+		async listSessions(subject: string, now: Date, limit: number): Promise<SessionRecord[]> {
 			return sessionsOf(subject)
 				.filter((session) => isLiveAt(session, now))
-				.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime())
+				.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : 1))
+				.slice(0, limit)
 				.map((session) => ({ ...session }));
 		},
 

@@ -54,7 +54,7 @@ test("storeTimeout: the documented default is 5 s; a store that never answers fa
 	}
 	await store.drain();
 	assert.equal(await inner.findSession(a.sessionId), before);
-	assert.equal(await inner.listSessions("bob", clock.now()), []);
+	assert.equal(await inner.listSessions("bob", clock.now(), 1000), []);
 	const b = await service.exchange(a.refreshToken);
 	assert.is(b.sessionId, a.sessionId);
 });

@@ -208,7 +208,7 @@ export function storeContract(label: string, setup: StoreContractSetup, options:
 			const session = await create({ subject: name, device: name.slice(0, 256) });
 			assert.equal(plain(await s().findSession(session.id)), plain(session));
 			assert.equal(
-				(await s().listSessions(name, at(0))).map((found) => found.id),
+				(await s().listSessions(name, at(0), 1000)).map((found) => found.id),
 				[session.id],
 			);
 		}
@@ -264,7 +264,7 @@ export function storeContract(label: string, setup: StoreContractSetup, options:
 		const candidates = Array.from({ length: Math.min(races, 50) }, () => record({ subject: who, mode: "reuse", device: "laptop" }));
 		const opened = await Promise.all(candidates.map((candidate) => s().openReusableSession(candidate)));
 		assert.is(new Set(opened.map((session) => session.id)).size, 1);
-		const live = await s().listSessions(who, at(0));
+		const live = await s().listSessions(who, at(0), 1000);
 		assert.is(live.length, 1);
 		assert.is(live[0]?.id, opened[0]?.id);
 	});
@@ -498,15 +498,15 @@ export function storeContract(label: string, setup: StoreContractSetup, options:
 		await create({ subject: who, revokedAt: at(0) });
 		await create({ subject: who, expiresAt: at(30 * SECOND) }); // expires exactly at `now` below
 		await create();
-		const listed = await s().listSessions(who, at(30 * SECOND));
+		const listed = await s().listSessions(who, at(30 * SECOND), 1000);
 		assert.equal(
 			listed.map((session) => session.id),
 			[first.id, second.id, third.id],
 		);
 		assert.equal(plain(listed[2]), plain(third));
-		assert.equal(await s().listSessions(subject(), at(0)), []);
+		assert.equal(await s().listSessions(subject(), at(0), 1000), []);
 		assert.equal(
-			(await s().listSessions(who, at(HOUR))).map((session) => session.id),
+			(await s().listSessions(who, at(HOUR), 1000)).map((session) => session.id),
 			[first.id],
 		);
 	});

@@ -16,7 +16,7 @@ const facade: TokenStore = {
 	touchSession: (touch) => current.touchSession(touch),
 	revokeSession: (sessionId, now) => current.revokeSession(sessionId, now),
 	revokeSubject: (subject, now) => current.revokeSubject(subject, now),
-	listSessions: (subject, now) => current.listSessions(subject, now),
+	listSessions: (subject, now, limit) => current.listSessions(subject, now, limit),
 	prune: (batch) => current.prune(batch),
 };
 

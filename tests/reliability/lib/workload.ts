@@ -301,7 +301,7 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadRep
 	const probeEvents: TokenEvent[] = [];
 	const probe = createTokenService({ ...options.serviceOptions, store: inspect, clock: { now: () => probeAt }, refresh: { onReuse: "report-only" }, onEvent: (event) => probeEvents.push(event) });
 	for (const client of clients) {
-		const live = await inspect.listSessions(client.subject, options.now());
+		const live = await inspect.listSessions(client.subject, options.now(), 1000);
 		const held = client.sessionId;
 		report.orphanSessions += live.filter((session) => session.id !== held).length;
 		for (const [sessionId, chain] of client.chains) {
