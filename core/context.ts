@@ -7,6 +7,7 @@ import { TokenError } from "./errors.js";
 import type { TokenEvent } from "./events.js";
 import type { ResolvedOptions } from "./options.js";
 import type { SessionRecord, TokenStore } from "./port.js";
+import type { RefreshKey } from "./refresh-keys.js";
 import { formatRefreshToken, hashFamilyProof, hashToken, type RefreshTokenParts } from "./refresh-token.js";
 import { plusSeconds, sooner } from "./session.js";
 import { createStoreCaller, type StoreCaller } from "./store-call.js";
@@ -29,10 +30,18 @@ export interface ServiceContext {
 	tokenSet(session: SessionRecord, parts: RefreshTokenParts, at: Date): Promise<TokenSet>;
 	/** `now + idleTtl`, or null without an idle limit. */
 	idleExpiry(at: Date): Date | null;
+	/**
+	 * The refresh key a presented token's hash is keyed with (null: a v1 token, accepted in rotate
+	 * mode until its next rotation). A token keyed by a secret no longer listed, and a v1 token in
+	 * reuse mode (derived before refresh.secret existed), is `ERR_TOKEN_EXPIRED`.
+	 */
+	keyOf(parts: RefreshTokenParts): RefreshKey | null;
+	/** `tokenHash` of a token whose key {@link keyOf} resolved. */
+	hashOf(parts: RefreshTokenParts, key: RefreshKey | null): Uint8Array;
 	/** The family proof shows the token was really issued for this session (not a forgery naming its id). */
 	isGenuine(session: SessionRecord, parts: RefreshTokenParts): boolean;
-	/** Genuine, and the session's current token. */
-	isCurrentToken(session: SessionRecord, parts: RefreshTokenParts): boolean;
+	/** Genuine, and the session's current token (`parts` keyed by `key`). */
+	isCurrentToken(session: SessionRecord, parts: RefreshTokenParts, key: RefreshKey | null): boolean;
 }
 
 export function createContext(config: Readonly<ResolvedOptions>): ServiceContext {
@@ -40,6 +49,16 @@ export function createContext(config: Readonly<ResolvedOptions>): ServiceContext
 
 	function idleExpiry(at: Date): Date | null {
 		return config.idleTtl === null ? null : plusSeconds(at, config.idleTtl);
+	}
+
+	function keyOf(parts: RefreshTokenParts): RefreshKey | null {
+		if (parts.keyId === null) {
+			if (config.mode === "rotate") return null;
+			throw new TokenError("ERR_TOKEN_EXPIRED", "refresh token predates refresh.secret; log in again");
+		}
+		const key = config.refreshKeys.byId.get(parts.keyId);
+		if (key === undefined) throw new TokenError("ERR_TOKEN_EXPIRED", "refresh token was issued under a refresh.secret that is no longer configured");
+		return key;
 	}
 
 	function isGenuine(session: SessionRecord, parts: RefreshTokenParts): boolean {
@@ -69,10 +88,11 @@ export function createContext(config: Readonly<ResolvedOptions>): ServiceContext
 				id: parts.sessionId,
 				subject: input.subject,
 				device: input.device ?? null,
-				claims: input.claims === undefined ? null : { ...input.claims },
+				// Already a private copy of plain JSON data (normalizeIssueInput).
+				claims: input.claims ?? null,
 				mode: config.mode,
 				familyHash: hashFamilyProof(parts.familyProof),
-				tokenHash: hashToken(parts.familyProof, parts.secret),
+				tokenHash: hashToken(keyOf(parts), parts.familyProof, parts.secret),
 				previousHash: null,
 				sealedSuccessor: null,
 				rotatedAt: null,
@@ -107,9 +127,13 @@ export function createContext(config: Readonly<ResolvedOptions>): ServiceContext
 			};
 		},
 		idleExpiry,
+		keyOf,
+		hashOf(parts: RefreshTokenParts, key: RefreshKey | null): Uint8Array {
+			return hashToken(key, parts.familyProof, parts.secret);
+		},
 		isGenuine,
-		isCurrentToken(session: SessionRecord, parts: RefreshTokenParts): boolean {
-			return isGenuine(session, parts) && constantTimeEqual(hashToken(parts.familyProof, parts.secret), session.tokenHash);
+		isCurrentToken(session: SessionRecord, parts: RefreshTokenParts, key: RefreshKey | null): boolean {
+			return isGenuine(session, parts) && constantTimeEqual(hashToken(key, parts.familyProof, parts.secret), session.tokenHash);
 		},
 	};
 }

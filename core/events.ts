@@ -1,8 +1,12 @@
 /** What `refresh.onReuse` does when a retired refresh token is presented. */
 export type ReuseAction = "revoke-session" | "revoke-subject" | "report-only";
 
-/** Why a session was revoked. */
-export type RevocationReason = "logout" | "admin" | "subject" | "reuse";
+/**
+ * Why a session was revoked: `logout` (its refresh token), `admin` (`revokeSession`, or reuse
+ * mode retiring a session no login can reach), `subject` (`revokeSubject`), `reuse` (reuse
+ * detection), `session-limit` (`refresh.maxSessionsPerSubject`).
+ */
+export type RevocationReason = "logout" | "admin" | "subject" | "reuse" | "session-limit";
 
 /** What every event carries. */
 interface TokenEventBase {

@@ -1,5 +1,5 @@
-// Signing keys: validation (synchronous, at createTokenService), import (once, cached),
-// the public JWKS, and the server secret that reuse mode derives tokens from.
+// Access-token signing keys: validation (synchronous, at createTokenService), import (once,
+// cached) and the public JWKS. Refresh tokens never depend on these (see refresh-keys.ts).
 import { encodeBase64urlNoPadding, decodeBase64urlIgnorePadding } from "@oslojs/encoding";
 import { exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from "jose";
 import { hmacSha256, sha256, utf8 } from "./crypto.js";
@@ -35,8 +35,6 @@ export interface KeyRing {
 	all: readonly ResolvedKey[];
 	byKid: ReadonlyMap<string, ResolvedKey>;
 	algorithms: SigningAlgorithm[];
-	/** Secret bytes of the signing key, from which reuse mode's server key is derived by default. */
-	signingMaterial: Uint8Array;
 }
 
 const MIN_SECRET_BYTES = 32;
@@ -77,20 +75,15 @@ export function resolveKeys(option: unknown): KeyRing {
 /** Resolves keys for verification only: public JWKs are enough. */
 export function resolveVerificationKeys(option: unknown): KeyRing {
 	const all: ResolvedKey[] = [];
-	let signingMaterial: Uint8Array;
 	if (isSecretOption(option)) {
 		const secret = typeof option.secret === "string" ? utf8(option.secret) : option.secret;
 		if (!(secret instanceof Uint8Array) || secret.length < MIN_SECRET_BYTES) {
 			throw new TokenError("ERR_CONFIG_INVALID", `keys.secret must be at least ${MIN_SECRET_BYTES} bytes (RFC 7518 §3.2: an HS256 key must be as long as the hash)`);
 		}
 		all.push(symmetricKey(secret));
-		signingMaterial = secret;
 	} else if (Array.isArray(option)) {
 		if (option.length === 0) throw new TokenError("ERR_CONFIG_INVALID", "keys must contain at least one JWK");
 		option.forEach((jwk: unknown, index: number) => all.push(jwkKey(jwk, index)));
-		const first = option[0] as JWK;
-		const material = first.kty === "oct" ? first.k : first.d;
-		signingMaterial = typeof material === "string" ? decodeBase64urlIgnorePadding(material) : new Uint8Array(0);
 	} else {
 		throw new TokenError("ERR_CONFIG_INVALID", "keys must be { secret } or a list of JWKs (see generateSigningKeys)");
 	}
@@ -99,7 +92,7 @@ export function resolveVerificationKeys(option: unknown): KeyRing {
 		if (byKid.has(key.kid)) throw new TokenError("ERR_CONFIG_INVALID", `keys: duplicate kid ${JSON.stringify(key.kid)}`);
 		byKid.set(key.kid, key);
 	}
-	return { signing: all[0] as ResolvedKey, all, byKid, algorithms: [...new Set(all.map((key) => key.alg))], signingMaterial };
+	return { signing: all[0] as ResolvedKey, all, byKid, algorithms: [...new Set(all.map((key) => key.alg))] };
 }
 
 export function publicKeySet(ring: KeyRing): JSONWebKeySet {

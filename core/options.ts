@@ -4,7 +4,8 @@ import { parseDuration, systemClock, type Clock, type Duration } from "./clock.j
 import { TokenError } from "./errors.js";
 import type { ReuseAction, TokenEvent } from "./events.js";
 import { resolveKeys, type KeyRing, type KeysOption } from "./keys.js";
-import { hmacSha256, utf8 } from "./crypto.js";
+import { resolveRefreshSecrets, type RefreshKeyRing, type RefreshSecretOption } from "./refresh-keys.js";
+import { MAX_LIST_LIMIT } from "./types.js";
 
 /** How refresh tokens behave. Every field has a secure default. */
 export interface RefreshOptions {
@@ -23,11 +24,26 @@ export interface RefreshOptions {
 	/** What reuse of a retired token outside the grace window does. Default `"revoke-session"`. */
 	onReuse?: ReuseAction;
 	/**
-	 * Reuse mode derives the token it hands back from this server-side secret (at least 32
-	 * bytes), so nothing usable is stored. Defaults to a key derived from the signing key; set
-	 * it to keep reuse-mode tokens stable when you rotate signing keys.
+	 * **Required.** The server-held secret that keys every refresh-token hash, every successor
+	 * seal and every reuse-mode token: at least 32 random bytes, as a string or bytes. Never the
+	 * access-token signing key (every service that verifies access tokens may hold that).
+	 *
+	 * A list rotates it, as express-session's secret list does: the first keys new tokens, every
+	 * listed one is accepted. Tokens and seals that depend only on a secret no longer listed are
+	 * refused (`ERR_TOKEN_EXPIRED`). See "Rotating refresh.secret" in docs/token-format.md.
+	 *
+	 * @example
+	 * ```ts
+	 * refresh: { secret: process.env.REFRESH_SECRET! }                    // one secret
+	 * refresh: { secret: [process.env.REFRESH_SECRET_NEW!, process.env.REFRESH_SECRET_OLD!] } // rotating
+	 * ```
 	 */
-	secret?: string | Uint8Array;
+	secret: RefreshSecretOption;
+	/**
+	 * The most live sessions a subject may hold; a login beyond it revokes the subject's oldest
+	 * sessions (event `revoked`, reason `session-limit`). Default null: no limit.
+	 */
+	maxSessionsPerSubject?: number | null;
 }
 
 /** The options of {@link createTokenService}. */
@@ -46,7 +62,8 @@ export interface TokenServiceOptions {
 	clockTolerance?: Duration;
 	/** Adds the RFC 9068 `client_id` claim to every access token. */
 	clientId?: string;
-	refresh?: RefreshOptions;
+	/** How refresh tokens behave; `refresh.secret` is required. */
+	refresh: RefreshOptions;
 	/** The only source of time. Default: the system clock. */
 	clock?: Clock;
 	/** Receives lifecycle events; never carries token material. Exceptions it throws are swallowed. */
@@ -68,7 +85,8 @@ export interface ResolvedOptions {
 	absoluteTtl: number | null;
 	reuseGrace: number;
 	onReuse: ReuseAction;
-	reuseKey: Uint8Array;
+	refreshKeys: RefreshKeyRing;
+	maxSessionsPerSubject: number | null;
 	/** Reuse mode writes the sliding idle expiry at most this often (seconds). */
 	touchInterval: number;
 	clock: Clock;
@@ -77,13 +95,14 @@ export interface ResolvedOptions {
 }
 
 const TOP_LEVEL = new Set(["store", "keys", "issuer", "audience", "accessTokenTtl", "clockTolerance", "clientId", "refresh", "clock", "onEvent", "storeTimeout"]);
-const REFRESH_KEYS = new Set(["mode", "idleTtl", "absoluteTtl", "reuseGrace", "onReuse", "secret"]);
+const REFRESH_KEYS = new Set(["mode", "idleTtl", "absoluteTtl", "reuseGrace", "onReuse", "secret", "maxSessionsPerSubject"]);
 
 export function resolveOptions(options: TokenServiceOptions): Readonly<ResolvedOptions> {
 	if (typeof options !== "object" || options === null) invalid("createTokenService needs an options object");
 	rejectUnknown(options, TOP_LEVEL, "");
 	// undefined means "the default"; null is only meaningful where documented ("never").
-	const refresh: RefreshOptions = options.refresh === undefined ? {} : options.refresh;
+	const refresh = options.refresh as RefreshOptions | undefined;
+	if (refresh === undefined) invalid("refresh: { secret } is required (the server-held secret that keys every refresh token)");
 	if (typeof refresh !== "object" || refresh === null) invalid("refresh must be an object");
 	rejectUnknown(refresh, REFRESH_KEYS, "refresh.");
 
@@ -107,10 +126,10 @@ export function resolveOptions(options: TokenServiceOptions): Readonly<ResolvedO
 	const reuseGrace = duration(refresh.reuseGrace === undefined ? "10s" : refresh.reuseGrace, "refresh.reuseGrace");
 	const ring = resolveKeys(options.keys);
 
-	let reuseRoot = ring.signingMaterial;
-	if (refresh.secret !== undefined) {
-		reuseRoot = typeof refresh.secret === "string" ? utf8(refresh.secret) : refresh.secret;
-		if (!(reuseRoot instanceof Uint8Array) || reuseRoot.length < 32) invalid("refresh.secret must be at least 32 bytes");
+	const refreshKeys = resolveRefreshSecrets(refresh.secret, ring.all.flatMap((key) => (key.hmacSecret === null ? [] : [key.hmacSecret])));
+	const maxSessionsPerSubject = refresh.maxSessionsPerSubject ?? null;
+	if (maxSessionsPerSubject !== null && (!Number.isSafeInteger(maxSessionsPerSubject) || maxSessionsPerSubject < 1 || maxSessionsPerSubject > MAX_LIST_LIMIT)) {
+		invalid(`refresh.maxSessionsPerSubject must be an integer from 1 to ${MAX_LIST_LIMIT}, or null`);
 	}
 	if (options.clientId !== undefined) nonEmptyString(options.clientId, "clientId");
 	const clock = options.clock === undefined ? systemClock : options.clock;
@@ -130,7 +149,8 @@ export function resolveOptions(options: TokenServiceOptions): Readonly<ResolvedO
 		absoluteTtl,
 		reuseGrace,
 		onReuse,
-		reuseKey: hmacSha256(reuseRoot, utf8("refresh-kit/v1 reuse-mode key")),
+		refreshKeys,
+		maxSessionsPerSubject,
 		touchInterval: idleTtl === null ? 3600 : Math.min(3600, Math.floor(idleTtl / 10)),
 		clock,
 		onEvent: options.onEvent === undefined ? null : options.onEvent,

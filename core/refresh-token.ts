@@ -1,33 +1,43 @@
-// The refresh-token format and the successor seal. See docs/token-format.md for the why.
+// The refresh-token format, its hashes and the successor seal. See docs/token-format.md for the why.
 //
-//   rk1_<base64url(session id 16 B || family proof 16 B || secret 32 B)>   (90 characters)
+//   rk2_<base64url(session id 16 B || key id 4 B || family proof 16 B || secret 32 B)>   (95 characters)
+//   rk1_<base64url(session id 16 B || family proof 16 B || secret 32 B)>                 (90, before refresh.secret)
 //
-// Only SHA-256(secret) and SHA-256(family proof) are stored. The session id is public (it is
-// the `sid` claim); the family proof lets the server tell a genuine old token of a session
-// (reuse) from a forgery that merely names a known session id, without storing anything
-// usable. The 256-bit secret is what makes the token a credential.
+// The store keeps HMAC(key, family proof || secret) of the current token, keyed by the server's
+// refresh secret named by the key id. The session id is public (it is the `sid` claim); the family
+// proof lets the server tell a genuine old token of a session (reuse) from a forgery that merely
+// names a known session id; the 256-bit secret is what makes the token a credential.
 import { concatBytes, constantTimeEqual, hmacSha256, randomBytes, sha256, utf8, xorBytes } from "./crypto.js";
+import type { RefreshKey, RefreshKeyRing } from "./refresh-keys.js";
 
-const PREFIX = "rk1_";
+const PREFIX_V2 = "rk2_";
+const PREFIX_V1 = "rk1_";
 const SESSION_ID_BYTES = 16;
+const KEY_ID_BYTES = 4;
 const FAMILY_PROOF_BYTES = 16;
 const SECRET_BYTES = 32;
-const TOKEN_BYTES = SESSION_ID_BYTES + FAMILY_PROOF_BYTES + SECRET_BYTES; // 64
-const BODY_LENGTH = 86; // base64url, no padding, of 64 bytes
-export const REFRESH_TOKEN_LENGTH = PREFIX.length + BODY_LENGTH;
+const V2_BYTES = SESSION_ID_BYTES + KEY_ID_BYTES + FAMILY_PROOF_BYTES + SECRET_BYTES; // 68
+const V1_BYTES = SESSION_ID_BYTES + FAMILY_PROOF_BYTES + SECRET_BYTES; // 64
+/** The length of every token this version issues. */
+export const REFRESH_TOKEN_LENGTH = PREFIX_V2.length + encodedLength(V2_BYTES); // 95
+const V1_LENGTH = PREFIX_V1.length + encodedLength(V1_BYTES); // 90
+/** A v2 seal: the sealing key's id, then the successor secret under a one-time pad. */
+export const SEALED_SUCCESSOR_BYTES = KEY_ID_BYTES + SECRET_BYTES; // 36
 
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 const SEXTET = new Int8Array(128).fill(-1);
 for (let i = 0; i < ALPHABET.length; i++) SEXTET[ALPHABET.charCodeAt(i)] = i;
 const HEX_PAIRS = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, "0"));
 
-const SEAL_LABEL = utf8("refresh-kit/v1 successor seal");
-const REUSE_FAMILY_LABEL = utf8("refresh-kit/v1 reuse-mode family proof");
-const REUSE_SECRET_LABEL = utf8("refresh-kit/v1 reuse-mode secret");
+const SEAL_LABEL = utf8("refresh-kit/v2 successor seal");
+const REUSE_FAMILY_LABEL = utf8("refresh-kit/v2 reuse-mode family proof");
+const REUSE_SECRET_LABEL = utf8("refresh-kit/v2 reuse-mode secret");
 
 export interface RefreshTokenParts {
 	/** The session id as a UUID string (public: it is also the `sid` claim). */
 	sessionId: string;
+	/** The id of the refresh secret the token's hash is keyed with; null for a v1 (`rk1_`) token, whose hash is unkeyed. */
+	keyId: number | null;
 	familyProof: Uint8Array;
 	secret: Uint8Array;
 }
@@ -49,101 +59,163 @@ export function newSecret(): Uint8Array {
 }
 
 export function formatRefreshToken(parts: RefreshTokenParts): string {
-	return PREFIX + encodeBody(concatBytes(uuidToBytes(parts.sessionId), parts.familyProof, parts.secret));
+	const sessionId = uuidToBytes(parts.sessionId);
+	if (parts.keyId === null) return PREFIX_V1 + encodeBase64url(concatBytes(sessionId, parts.familyProof, parts.secret));
+	return PREFIX_V2 + encodeBase64url(concatBytes(sessionId, keyIdBytes(parts.keyId), parts.familyProof, parts.secret));
 }
 
 /**
- * Parses a refresh token, or returns null for anything that is not exactly a version-1
- * token of this library. The version is never negotiated from input: an unknown prefix is
- * rejected, and a non-canonical encoding is rejected so that one token has one spelling.
+ * Parses a refresh token, or returns null for anything that is not exactly a v2 (or v1) token
+ * of this library. The version is never negotiated from input: an unknown prefix is rejected,
+ * and a non-canonical encoding is rejected so that one token has one spelling.
  */
 export function parseRefreshToken(token: unknown): RefreshTokenParts | null {
-	if (typeof token !== "string" || token.length !== REFRESH_TOKEN_LENGTH || !token.startsWith(PREFIX)) {
-		return null;
+	if (typeof token !== "string") return null;
+	if (token.length === REFRESH_TOKEN_LENGTH && token.startsWith(PREFIX_V2)) {
+		const bytes = decodeBase64url(token, PREFIX_V2.length, V2_BYTES);
+		if (bytes === null) return null;
+		const proofAt = SESSION_ID_BYTES + KEY_ID_BYTES;
+		return {
+			sessionId: uuidFromBytes(bytes.subarray(0, SESSION_ID_BYTES)),
+			keyId: readKeyId(bytes, SESSION_ID_BYTES),
+			familyProof: bytes.slice(proofAt, proofAt + FAMILY_PROOF_BYTES),
+			secret: bytes.slice(proofAt + FAMILY_PROOF_BYTES),
+		};
 	}
-	const bytes = decodeBody(token);
-	if (bytes === null) return null;
-	return {
-		sessionId: uuidFromBytes(bytes.subarray(0, SESSION_ID_BYTES)),
-		familyProof: bytes.slice(SESSION_ID_BYTES, SESSION_ID_BYTES + FAMILY_PROOF_BYTES),
-		secret: bytes.slice(SESSION_ID_BYTES + FAMILY_PROOF_BYTES),
-	};
+	if (token.length === V1_LENGTH && token.startsWith(PREFIX_V1)) {
+		const bytes = decodeBase64url(token, PREFIX_V1.length, V1_BYTES);
+		if (bytes === null) return null;
+		return {
+			sessionId: uuidFromBytes(bytes.subarray(0, SESSION_ID_BYTES)),
+			keyId: null,
+			familyProof: bytes.slice(SESSION_ID_BYTES, SESSION_ID_BYTES + FAMILY_PROOF_BYTES),
+			secret: bytes.slice(SESSION_ID_BYTES + FAMILY_PROOF_BYTES),
+		};
+	}
+	return null;
 }
 
-/** SHA-256 of a family proof: what the store keeps as `familyHash`. */
+/**
+ * What the store keeps as `familyHash`: SHA-256 of the family proof. Unkeyed on purpose: the
+ * proof is 128 random bits (nothing to guess), every token of the session carries it (so a
+ * holder of an old token knows it: that is what makes the token genuine), and an unkeyed hash
+ * keeps reuse detection working across refresh-secret rotations and for v1 sessions.
+ */
 export function hashFamilyProof(familyProof: Uint8Array): Uint8Array {
 	return sha256(familyProof);
 }
 
 /**
- * What the store keeps as `tokenHash`: SHA-256(family proof || secret). Hashing both parts
- * means a token with the right secret but an altered family proof matches nothing, so one
- * credential has exactly one spelling.
+ * What the store keeps as `tokenHash`: HMAC-SHA256(hash key of the refresh secret, family proof ||
+ * secret). Keyed, so a database reader cannot test a guessed token offline, and removing a secret
+ * from `refresh.secret` retires every token keyed by it. Hashing both parts means a token with the
+ * right secret but an altered family proof matches nothing. `key` null: a v1 token, whose hash was
+ * SHA-256(family proof || secret).
  */
-export function hashToken(familyProof: Uint8Array, secret: Uint8Array): Uint8Array {
-	return sha256(concatBytes(familyProof, secret));
+export function hashToken(key: RefreshKey | null, familyProof: Uint8Array, secret: Uint8Array): Uint8Array {
+	const message = concatBytes(familyProof, secret);
+	return key === null ? sha256(message) : hmacSha256(key.hashKey, message);
 }
 
 /**
- * Seals the successor secret under a key only the presenter of the consumed token has.
- * The pad is HMAC-SHA256(presented secret, label || successor hash): a PRF output used once,
- * because a secret is consumed at most once and the successor hash differs per attempt. The
- * store holds the sealed value; without the consumed token it reveals nothing.
+ * Seals the successor secret so that opening it takes both the server's seal key and the secret of
+ * the consumed token: a database, a query log or a backup together with any retired token opens
+ * nothing. The pad is HMAC-SHA256(seal key, label || presented secret || successor hash), a PRF
+ * output used once: a secret is consumed at most once, and the successor hash differs per
+ * attempt. The sealing key's id comes first, so the seal names the secret that can open it.
  */
-export function sealSuccessor(successorSecret: Uint8Array, presentedSecret: Uint8Array, successorHash: Uint8Array): Uint8Array {
-	return xorBytes(successorSecret, hmacSha256(presentedSecret, concatBytes(SEAL_LABEL, successorHash)));
+export function sealSuccessor(key: RefreshKey, successorSecret: Uint8Array, presentedSecret: Uint8Array, successorHash: Uint8Array): Uint8Array {
+	return concatBytes(keyIdBytes(key.id), xorBytes(successorSecret, sealPad(key, presentedSecret, successorHash)));
 }
 
-/** Opens a sealed successor, or returns null when it does not hash to `successorHash`. */
-export function unsealSuccessor(sealed: Uint8Array, presented: RefreshTokenParts, successorHash: Uint8Array): Uint8Array | null {
-	if (sealed.length !== SECRET_BYTES) return null;
-	const secret = xorBytes(sealed, hmacSha256(presented.secret, concatBytes(SEAL_LABEL, successorHash)));
-	return constantTimeEqual(hashToken(presented.familyProof, secret), successorHash) ? secret : null;
+/**
+ * Opens a sealed successor: the successor's parts, or null when the seal is not a v2 seal, its
+ * key is no longer listed, or what it opens to does not hash to `successorHash`.
+ */
+export function unsealSuccessor(ring: RefreshKeyRing, sealed: Uint8Array, presented: RefreshTokenParts, successorHash: Uint8Array): RefreshTokenParts | null {
+	if (sealed.length !== SEALED_SUCCESSOR_BYTES) return null;
+	const key = ring.byId.get(readKeyId(sealed, 0));
+	if (key === undefined) return null;
+	const secret = xorBytes(sealed.subarray(KEY_ID_BYTES), sealPad(key, presented.secret, successorHash));
+	if (!constantTimeEqual(hashToken(key, presented.familyProof, secret), successorHash)) return null;
+	return { sessionId: presented.sessionId, keyId: key.id, familyProof: presented.familyProof, secret };
+}
+
+function sealPad(key: RefreshKey, presentedSecret: Uint8Array, successorHash: Uint8Array): Uint8Array {
+	return hmacSha256(key.sealKey, concatBytes(SEAL_LABEL, presentedSecret, successorHash));
 }
 
 /**
  * Reuse mode hands the same token back at every login, so the token must be recoverable
- * without storing it: it is derived from a server key the database never holds and the
- * (public, random) session id.
+ * without storing it: it is derived from the refresh secret's reuse key (which no store and no
+ * verifier holds) and the public, random session id.
  */
-export function deriveReusableToken(serverKey: Uint8Array, sessionId: string): RefreshTokenParts {
+export function deriveReusableToken(key: RefreshKey, sessionId: string): RefreshTokenParts {
 	const id = uuidToBytes(sessionId);
 	return {
 		sessionId,
-		familyProof: hmacSha256(serverKey, concatBytes(REUSE_FAMILY_LABEL, id)).slice(0, FAMILY_PROOF_BYTES),
-		secret: hmacSha256(serverKey, concatBytes(REUSE_SECRET_LABEL, id)),
+		keyId: key.id,
+		familyProof: hmacSha256(key.reuseKey, concatBytes(REUSE_FAMILY_LABEL, id)).slice(0, FAMILY_PROOF_BYTES),
+		secret: hmacSha256(key.reuseKey, concatBytes(REUSE_SECRET_LABEL, id)),
 	};
 }
 
-// Fixed-length base64url (RFC 4648 §5, no padding) for the 64-byte body: 21 groups of four
-// characters, then two characters carrying one byte. Decoding rejects any character outside
-// the alphabet and non-zero trailing bits in one pass, so every token has one spelling.
-function encodeBody(bytes: Uint8Array): string {
+function keyIdBytes(id: number): Uint8Array {
+	return new Uint8Array([id >>> 24, (id >>> 16) & 255, (id >>> 8) & 255, id & 255]);
+}
+
+function readKeyId(bytes: Uint8Array, at: number): number {
+	return (((bytes[at] as number) << 24) | ((bytes[at + 1] as number) << 16) | ((bytes[at + 2] as number) << 8) | (bytes[at + 3] as number)) >>> 0;
+}
+
+function encodedLength(byteLength: number): number {
+	return Math.ceil((byteLength * 4) / 3);
+}
+
+// Base64url (RFC 4648 §5, no padding) in one pass over fixed-length input. Decoding rejects any
+// character outside the alphabet and non-zero trailing bits, so every token has one spelling.
+function encodeBase64url(bytes: Uint8Array): string {
 	let out = "";
 	let i = 0;
-	for (; i + 3 <= TOKEN_BYTES; i += 3) {
+	for (; i + 3 <= bytes.length; i += 3) {
 		const n = ((bytes[i] as number) << 16) | ((bytes[i + 1] as number) << 8) | (bytes[i + 2] as number);
 		out += ALPHABET[n >> 18]! + ALPHABET[(n >> 12) & 63]! + ALPHABET[(n >> 6) & 63]! + ALPHABET[n & 63]!;
 	}
-	const last = bytes[i] as number;
-	return out + ALPHABET[last >> 2]! + ALPHABET[(last & 3) << 4]!;
+	const rest = bytes.length - i;
+	if (rest === 1) {
+		const a = bytes[i] as number;
+		out += ALPHABET[a >> 2]! + ALPHABET[(a & 3) << 4]!;
+	} else if (rest === 2) {
+		const n = ((bytes[i] as number) << 8) | (bytes[i + 1] as number);
+		out += ALPHABET[n >> 10]! + ALPHABET[(n >> 4) & 63]! + ALPHABET[(n & 15) << 2]!;
+	}
+	return out;
 }
 
-function decodeBody(token: string): Uint8Array | null {
-	const bytes = new Uint8Array(TOKEN_BYTES);
+function decodeBase64url(text: string, start: number, byteLength: number): Uint8Array | null {
+	const bytes = new Uint8Array(byteLength);
 	let o = 0;
-	let i = PREFIX.length;
-	for (; o + 3 <= TOKEN_BYTES; i += 4) {
-		const a = sextet(token, i), b = sextet(token, i + 1), c = sextet(token, i + 2), d = sextet(token, i + 3);
+	let i = start;
+	for (; o + 3 <= byteLength; i += 4) {
+		const a = sextet(text, i), b = sextet(text, i + 1), c = sextet(text, i + 2), d = sextet(text, i + 3);
 		if ((a | b | c | d) < 0) return null;
 		const n = (a << 18) | (b << 12) | (c << 6) | d;
 		bytes[o++] = n >> 16;
 		bytes[o++] = (n >> 8) & 255;
 		bytes[o++] = n & 255;
 	}
-	const a = sextet(token, i), b = sextet(token, i + 1);
-	if ((a | b) < 0 || (b & 15) !== 0) return null;
-	bytes[o] = (a << 2) | (b >> 4);
+	const rest = byteLength - o;
+	if (rest === 1) {
+		const a = sextet(text, i), b = sextet(text, i + 1);
+		if ((a | b) < 0 || (b & 15) !== 0) return null;
+		bytes[o] = (a << 2) | (b >> 4);
+	} else if (rest === 2) {
+		const a = sextet(text, i), b = sextet(text, i + 1), c = sextet(text, i + 2);
+		if ((a | b | c) < 0 || (c & 3) !== 0) return null;
+		const n = (a << 10) | (b << 4) | (c >> 2);
+		bytes[o] = n >> 8;
+		bytes[o + 1] = n & 255;
+	}
 	return bytes;
 }
 

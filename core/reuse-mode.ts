@@ -5,30 +5,32 @@ import type { ServiceContext } from "./context.js";
 import { constantTimeEqual } from "./crypto.js";
 import { TokenError } from "./errors.js";
 import type { SessionRecord } from "./port.js";
-import { deriveReusableToken, hashToken, newSessionId, type RefreshTokenParts } from "./refresh-token.js";
+import { deriveReusableToken, newSessionId, type RefreshTokenParts } from "./refresh-token.js";
 import { isLiveAt, sooner } from "./session.js";
 import type { IssueInput, TokenSet } from "./types.js";
 import { settleUnrotated } from "./verdict.js";
 
 export async function issueReusable(context: ServiceContext, input: IssueInput, at: Date): Promise<TokenSet> {
 	const { config, store, storeCall } = context;
+	const key = config.refreshKeys.current;
 	for (let attempt = 0; attempt < 2; attempt++) {
-		const fresh = deriveReusableToken(config.reuseKey, newSessionId());
+		const fresh = deriveReusableToken(key, newSessionId());
 		const candidate = context.newSession(input, at, fresh);
 		const session = await storeCall("openReusableSession", () => store.openReusableSession(candidate));
 		if (session.id === candidate.id) {
 			context.emit({ type: "issued", reused: false }, session, at);
 			return context.tokenSet(session, fresh, at);
 		}
-		const parts = deriveReusableToken(config.reuseKey, session.id);
-		if (context.isCurrentToken(session, parts)) {
+		const parts = deriveReusableToken(key, session.id);
+		if (context.isCurrentToken(session, parts, key)) {
 			const touched = await slideIdleExpiry(context, session, at);
 			context.emit({ type: "issued", reused: true }, touched, at);
 			return context.tokenSet(touched, parts, at);
 		}
-		// The live session's token is not the one this key derives (the key changed, or the
-		// session was rotated while the service ran in rotate mode): nobody can be handed it,
-		// so retire it rather than keep a session no login can reach.
+		// The live session's token is not the one the current secret derives (it was derived from
+		// an older refresh.secret, or before refresh.secret existed, or the session was rotated
+		// while the service ran in rotate mode): retire it and open one under the current secret,
+		// so a login during a secret rotation moves the device to the new secret.
 		if ((await storeCall("revokeSession", () => store.revokeSession(session.id, at))) !== null) {
 			context.emit({ type: "revoked", reason: "admin" }, session, at);
 		}
@@ -39,8 +41,8 @@ export async function issueReusable(context: ServiceContext, input: IssueInput, 
 export async function exchangeReusable(context: ServiceContext, parts: RefreshTokenParts): Promise<TokenSet> {
 	const { store, storeCall } = context;
 	const at = context.now();
+	const presentedHash = context.hashOf(parts, context.keyOf(parts));
 	const session = await storeCall("findSession", () => store.findSession(parts.sessionId));
-	const presentedHash = hashToken(parts.familyProof, parts.secret);
 	if (session !== null && isLiveAt(session, at) && context.isGenuine(session, parts) && constantTimeEqual(presentedHash, session.tokenHash)) {
 		return context.tokenSet(await slideIdleExpiry(context, session, at), parts, at);
 	}

@@ -1,18 +1,36 @@
 // Ending sessions: by refresh token (logout, RFC 7009), by id, or every session of a subject.
 import type { ServiceContext } from "./context.js";
+import { constantTimeEqual } from "./crypto.js";
+import { TokenError } from "./errors.js";
 import type { RevocationReason } from "./events.js";
 import { parseRefreshToken } from "./refresh-token.js";
-import { isSessionId } from "./session.js";
+import { isSessionId, isUnexpiredAt } from "./session.js";
 import { validateSubject } from "./validate.js";
-import { TokenError } from "./errors.js";
+import { isGracePredecessor, respondToReuse } from "./verdict.js";
 
+/**
+ * Logout with a refresh token. The session's current token (or its predecessor inside the grace
+ * window: a client that logs out while a concurrent refresh lands) ends the session. Any other
+ * genuine token of a live session is a retired one: that is reuse, and `refresh.onReuse`
+ * decides, exactly as for an exchange; under "report-only" a retired token ends nothing.
+ * RFC 7009 §2.2: an invalid or unknown token is not an error.
+ */
 export async function revokeByToken(context: ServiceContext, refreshToken: string): Promise<void> {
-	// RFC 7009 §2.2: an invalid or unknown token is not an error.
 	const parts = parseRefreshToken(refreshToken);
 	if (parts === null) return;
+	// A v1 token is accepted here in either mode, so that a logout still works for it.
+	const key = parts.keyId === null ? null : context.config.refreshKeys.byId.get(parts.keyId);
+	if (key === undefined) return;
 	const session = await context.storeCall("findSession", () => context.store.findSession(parts.sessionId));
-	if (session === null || !context.isGenuine(session, parts)) return;
-	await revokeById(context, session.id, "logout");
+	if (session === null || session.revokedAt !== null || !context.isGenuine(session, parts)) return;
+	const at = context.now();
+	const presentedHash = context.hashOf(parts, key);
+	if (constantTimeEqual(presentedHash, session.tokenHash) || isGracePredecessor(context, session, presentedHash, at)) {
+		await revokeById(context, session.id, "logout");
+		return;
+	}
+	// A retired token of a session that has expired anyway changes nothing.
+	if (isUnexpiredAt(session, at)) await respondToReuse(context, session, at);
 }
 
 export async function revokeSessionById(context: ServiceContext, sessionId: string): Promise<boolean> {

@@ -12,24 +12,27 @@ const ROTATION_ATTEMPTS = 3;
 
 export async function exchangeRotating(context: ServiceContext, parts: RefreshTokenParts): Promise<TokenSet> {
 	const { store, storeCall } = context;
-	const presentedHash = hashToken(parts.familyProof, parts.secret);
+	const presentedHash = context.hashOf(parts, context.keyOf(parts));
+	// The successor is keyed by the first listed secret, whatever keyed the presented token: a
+	// session moves to a new refresh.secret at its next rotation.
+	const key = context.config.refreshKeys.current;
 	for (let attempt = 1; ; attempt++) {
 		const at = context.now();
-		const successor = newSecret();
-		const successorHash = hashToken(parts.familyProof, successor);
+		const successor: RefreshTokenParts = { ...parts, keyId: key.id, secret: newSecret() };
+		const successorHash = hashToken(key, parts.familyProof, successor.secret);
 		const result = await storeCall("rotateToken", () =>
 			store.rotateToken({
 				sessionId: parts.sessionId,
 				presentedHash,
 				successorHash,
-				sealedSuccessor: sealSuccessor(successor, parts.secret, successorHash),
+				sealedSuccessor: sealSuccessor(key, successor.secret, parts.secret, successorHash),
 				now: at,
 				idleExpiresAt: context.idleExpiry(at),
 			}),
 		);
 		if (result.rotated) {
 			context.emit({ type: "refreshed", generation: result.session.generation }, result.session, at);
-			return context.tokenSet(result.session, { ...parts, secret: successor }, at);
+			return context.tokenSet(result.session, successor, at);
 		}
 		const outcome = await settleUnrotated(context, result.session, parts, presentedHash, at);
 		if (outcome !== "stale") return outcome;

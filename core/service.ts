@@ -3,7 +3,7 @@
 import { createAccessTokenVerifier } from "./access-token.js";
 import { parseDuration } from "./clock.js";
 import { createContext, type ServiceContext } from "./context.js";
-import { TokenError } from "./errors.js";
+import { isTokenError, TokenError } from "./errors.js";
 import { publicKeySet, type JSONWebKeySet } from "./keys.js";
 import { resolveOptions, type TokenServiceOptions } from "./options.js";
 import { newFamilyProof, newSecret, newSessionId, parseRefreshToken } from "./refresh-token.js";
@@ -12,7 +12,7 @@ import { revokeAllOfSubject, revokeByToken, revokeSessionById } from "./revocati
 import { exchangeRotating } from "./rotation.js";
 import { plusSeconds } from "./session.js";
 import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, type IssueInput, type ListSessionsOptions, type PruneOptions, type SessionInfo, type TokenService, type TokenSet } from "./types.js";
-import { validateIssueInput, validateSubject } from "./validate.js";
+import { normalizeIssueInput, validateSubject } from "./validate.js";
 
 /**
  * Creates the token service: issue, exchange (rotate or reuse), verify and revoke.
@@ -58,17 +58,42 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
 	};
 }
 
-async function issue(context: ServiceContext, input: IssueInput): Promise<TokenSet> {
-	validateIssueInput(input);
+async function issue(context: ServiceContext, rawInput: IssueInput): Promise<TokenSet> {
+	const input = normalizeIssueInput(rawInput);
 	const at = context.now();
-	if (context.config.mode === "reuse") return issueReusable(context, input, at);
-	const parts = { sessionId: newSessionId(), familyProof: newFamilyProof(), secret: newSecret() };
+	const tokens = context.config.mode === "reuse" ? await issueReusable(context, input, at) : await issueRotating(context, input, at);
+	if (context.config.maxSessionsPerSubject !== null) await enforceSessionLimit(context, input.subject, tokens.sessionId, context.config.maxSessionsPerSubject);
+	return tokens;
+}
+
+async function issueRotating(context: ServiceContext, input: IssueInput, at: Date): Promise<TokenSet> {
+	const parts = { sessionId: newSessionId(), keyId: context.config.refreshKeys.current.id, familyProof: newFamilyProof(), secret: newSecret() };
 	const session = context.newSession(input, at, parts);
 	// Sign first: a key that cannot sign must fail before a session nobody can hold is stored.
 	const tokens = await context.tokenSet(session, parts, at);
 	await context.storeCall("createSession", () => context.store.createSession(session));
 	context.emit({ type: "issued", reused: false }, session, at);
 	return tokens;
+}
+
+/**
+ * `refresh.maxSessionsPerSubject`: after a login, the subject's oldest live sessions beyond the
+ * limit are revoked. Concurrent logins converge (the last to look trims what the others left);
+ * a store failure here does not undo the login that already succeeded, and the next login trims.
+ */
+async function enforceSessionLimit(context: ServiceContext, subject: string, keep: string, limit: number): Promise<void> {
+	const { store, storeCall } = context;
+	try {
+		const at = context.now();
+		const live = await storeCall("listSessions", () => store.listSessions(subject, at, MAX_LIST_LIMIT));
+		const excess = live.filter((session) => session.id !== keep).slice(0, Math.max(0, live.length - limit));
+		for (const session of excess) {
+			const revoked = await storeCall("revokeSession", () => store.revokeSession(session.id, at));
+			if (revoked !== null) context.emit({ type: "revoked", reason: "session-limit" }, revoked, at);
+		}
+	} catch (error) {
+		if (!isTokenError(error, "ERR_STORE_UNAVAILABLE")) throw error;
+	}
 }
 
 async function exchange(context: ServiceContext, refreshToken: string): Promise<TokenSet> {

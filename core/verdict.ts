@@ -23,12 +23,16 @@ export async function settleUnrotated(context: ServiceContext, session: SessionR
 		throw new TokenError("ERR_TOKEN_EXPIRED", "refresh token has expired");
 	}
 	if (constantTimeEqual(presentedHash, session.tokenHash)) return "stale";
-	if (isGracePredecessor(context, session, presentedHash, at) && session.sealedSuccessor !== null) {
-		const successor = unsealSuccessor(session.sealedSuccessor, parts, session.tokenHash);
+	if (isGracePredecessor(context, session, presentedHash, at)) {
+		const successor = session.sealedSuccessor === null ? null : unsealSuccessor(context.config.refreshKeys, session.sealedSuccessor, parts, session.tokenHash);
 		if (successor !== null) {
 			context.emit({ type: "grace-replayed", generation: session.generation }, session, at);
-			return context.tokenSet(session, { ...parts, secret: successor }, at);
+			return context.tokenSet(session, successor, at);
 		}
+		// The presenter holds the genuine predecessor inside the window, as a concurrent client
+		// does, but the successor cannot be reopened: it was sealed before the upgrade to sealed
+		// v2 seals, or under a refresh.secret removed since. Refuse it without treating it as theft.
+		throw new TokenError("ERR_TOKEN_REUSED", "refresh token was already rotated and its successor can no longer be handed out; use the newest token");
 	}
 	await respondToReuse(context, session, at);
 	throw new TokenError("ERR_TOKEN_REUSED", "refresh token was already used; reuse detected");

@@ -1,6 +1,8 @@
 // Shared test helpers. Not a suite: the runner only picks up *.test.ts.
 import * as assert from "uvu/assert";
-import { createTokenService, isTokenError, type TokenErrorCode, type TokenEvent, type TokenService, type TokenServiceOptions } from "../core/index.js";
+import { createTokenService, isTokenError, type RefreshOptions, type TokenErrorCode, type TokenEvent, type TokenService, type TokenServiceOptions } from "../core/index.js";
+import { resolveRefreshSecrets } from "../core/refresh-keys.js";
+import { formatRefreshToken, hashToken, newFamilyProof, newSecret, newSessionId, parseRefreshToken } from "../core/refresh-token.js";
 import { memoryStore } from "../storage/memory/index.js";
 import type { TokenStore } from "../core/port.js";
 
@@ -44,6 +46,33 @@ export function manualClock(start = new Date("2026-01-01T00:00:00.000Z")): Manua
 }
 
 export const TEST_SECRET = "test-secret-that-is-at-least-32-bytes-long!";
+/** The tests' `refresh.secret` (the server-held key of refresh tokens; never the signing key). */
+export const TEST_REFRESH_SECRET = "test-refresh-secret-of-at-least-32-bytes!!";
+
+/** The keys the tests' services derive from TEST_REFRESH_SECRET. */
+export const TEST_REFRESH_KEYS = resolveRefreshSecrets(TEST_REFRESH_SECRET, []);
+
+/** A well-formed v2 token, keyed like the tests' tokens, of a session nobody issued. */
+export function unknownToken(): string {
+	return formatRefreshToken({ sessionId: newSessionId(), keyId: TEST_REFRESH_KEYS.current.id, familyProof: newFamilyProof(), secret: newSecret() });
+}
+
+/** The `tokenHash` a store keeps for `token` when the service runs with TEST_REFRESH_SECRET. */
+export function storedHash(token: string): Uint8Array {
+	const parts = parseRefreshToken(token);
+	if (parts === null) throw new Error("storedHash: not a refresh token");
+	const key = parts.keyId === null ? null : TEST_REFRESH_KEYS.byId.get(parts.keyId);
+	if (key === undefined) throw new Error("storedHash: token keyed by another refresh secret");
+	return hashToken(key, parts.familyProof, parts.secret);
+}
+
+/** createTokenService's options with `refresh` optional: tests default it to `{ secret: TEST_REFRESH_SECRET }`. */
+export type TestServiceOptions = Omit<TokenServiceOptions, "refresh"> & { refresh?: Partial<RefreshOptions> };
+
+/** `refresh` options for tests: TEST_REFRESH_SECRET unless the test gives its own secret. */
+export function testRefresh(refresh: Partial<RefreshOptions> = {}): RefreshOptions {
+	return { secret: TEST_REFRESH_SECRET, ...refresh };
+}
 
 export interface Harness {
 	service: TokenService;
@@ -53,7 +82,7 @@ export interface Harness {
 }
 
 /** A service on a manual clock that records its events. Overrides go on top of test defaults. */
-export function harness(overrides: Partial<TokenServiceOptions> = {}): Harness {
+export function harness(overrides: Partial<TestServiceOptions> = {}): Harness {
 	const clock = manualClock();
 	const events: TokenEvent[] = [];
 	const store = overrides.store ?? memoryStore();
@@ -65,6 +94,7 @@ export function harness(overrides: Partial<TokenServiceOptions> = {}): Harness {
 		clock,
 		onEvent: (event) => events.push(event),
 		...overrides,
+		refresh: testRefresh(overrides.refresh),
 	});
 	return { service, clock, events, store };
 }

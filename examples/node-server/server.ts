@@ -5,13 +5,14 @@
 //
 // Environment: PORT (3000), HOST (127.0.0.1), DATABASE_URL (postgres://… ; default: embedded
 // PGlite in .data/refresh-kit), AUTH_KEYS (JSON JWK list; default: .data/demo-keys.json,
-// generated on first start), ACCESS_TOKEN_TTL (seconds or "60s"/"15m"; default 60s).
+// generated on first start), REFRESH_SECRET (the refresh-token key, comma-separated to rotate;
+// default: .data/demo-refresh-secret, generated on first start), ACCESS_TOKEN_TTL (seconds or "60s"/"15m"; default 60s).
 import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createNodeHandler, requireAuth, type AuthenticatedRequest } from "../../adapters/node/index.js";
 import { createTokenService, type Duration } from "../../core/index.js";
-import { loadSigningKeys, openDemoStore, safeEqual } from "./setup.js";
+import { loadRefreshSecret, loadSigningKeys, openDemoStore, safeEqual } from "./setup.js";
 
 const PORT = Number(process.env.PORT ?? 3000);
 const HOST = process.env.HOST ?? "127.0.0.1";
@@ -20,6 +21,7 @@ const DEMO_USER = { username: "demo", password: "demo-password", name: "Demo Use
 const ttl = process.env.ACCESS_TOKEN_TTL ?? "60s";
 
 const { keys, source: keySource } = await loadSigningKeys(".data/demo-keys.json");
+const { secret: refreshSecret } = await loadRefreshSecret(".data/demo-refresh-secret");
 const database = openDemoStore(process.env.DATABASE_URL);
 const service = createTokenService({
 	store: database.store,
@@ -27,6 +29,7 @@ const service = createTokenService({
 	issuer: process.env.ISSUER ?? ORIGIN,
 	audience: "refresh-kit-demo",
 	accessTokenTtl: (/^\d+$/.test(ttl) ? Number(ttl) : ttl) as Duration,
+	refresh: { secret: refreshSecret },
 	onEvent: (event) => console.log(`[event] ${event.type} sub=${event.subject} sid=${event.sessionId.slice(0, 8)}…${event.type === "revoked" ? ` reason=${event.reason}` : ""}`),
 });
 

@@ -1,5 +1,5 @@
 // The demo's signing keys and store. Kept apart from server.ts so the HTTP wiring reads on its own.
-import { createHash, timingSafeEqual } from "node:crypto";
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { generateSigningKeys, TOKEN_STORE_VERBS, type TokenStore } from "../../core/index.js";
@@ -16,21 +16,41 @@ export async function loadSigningKeys(file: string): Promise<{ keys: JWKList; so
 	if (process.env.AUTH_KEYS !== undefined && process.env.AUTH_KEYS !== "") {
 		return { keys: JSON.parse(process.env.AUTH_KEYS) as JWKList, source: "AUTH_KEYS" };
 	}
+	const { text, source } = await readOrCreate(file, async () => JSON.stringify(await generateSigningKeys("EdDSA"), null, 2) + "\n");
+	return { keys: JSON.parse(text) as JWKList, source };
+}
+
+/**
+ * The refresh secret that keys every refresh token (refresh.secret): `REFRESH_SECRET` when set
+ * (comma-separated to rotate: new first), else `.data/demo-refresh-secret`, generated on first
+ * start. Kept apart from the signing keys on purpose: a service that verifies access tokens may
+ * hold those, and must not be able to mint refresh tokens.
+ */
+export async function loadRefreshSecret(file: string): Promise<{ secret: string[]; source: string }> {
+	if (process.env.REFRESH_SECRET !== undefined && process.env.REFRESH_SECRET !== "") {
+		return { secret: process.env.REFRESH_SECRET.split(",").map((part) => part.trim()), source: "REFRESH_SECRET" };
+	}
+	const { text, source } = await readOrCreate(file, () => randomBytes(32).toString("base64url") + "\n");
+	return { secret: [text.trim()], source };
+}
+
+/** The content of `file`, created with `create()` (mode 0600) when missing; concurrent starters agree on one. */
+async function readOrCreate(file: string, create: () => string | Promise<string>): Promise<{ text: string; source: string }> {
 	try {
-		return { keys: JSON.parse(readFileSync(file, "utf8")) as JWKList, source: file };
+		return { text: readFileSync(file, "utf8"), source: file };
 	} catch (error) {
 		if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
 	}
-	const keys = await generateSigningKeys("EdDSA");
+	const text = await create();
 	mkdirSync(dirname(file), { recursive: true });
 	try {
-		writeFileSync(file, JSON.stringify(keys, null, 2) + "\n", { mode: 0o600, flag: "wx" });
+		writeFileSync(file, text, { mode: 0o600, flag: "wx" });
 	} catch (error) {
 		// Another process created it first: use theirs, so both sign with the same key.
-		if ((error as NodeJS.ErrnoException).code === "EEXIST") return { keys: JSON.parse(readFileSync(file, "utf8")) as JWKList, source: file };
+		if ((error as NodeJS.ErrnoException).code === "EEXIST") return { text: readFileSync(file, "utf8"), source: file };
 		throw error;
 	}
-	return { keys, source: `${file} (generated)` };
+	return { text, source: `${file} (generated)` };
 }
 
 export interface DemoStore {

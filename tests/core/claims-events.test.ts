@@ -5,7 +5,7 @@ import * as assert from "uvu/assert";
 import { RESERVED_CLAIMS } from "../../core/access-token.js";
 import type { TokenEvent, TokenSet } from "../../core/index.js";
 import { parseRefreshToken } from "../../core/refresh-token.js";
-import { harness, hex, rejects } from "../helpers.js";
+import { harness, hex, rejects, TEST_REFRESH_KEYS } from "../helpers.js";
 
 const claims = suite("caller claims");
 
@@ -80,6 +80,95 @@ claims("NUL characters in subject, device or claims are ERR_INPUT_INVALID on eve
 	await rejects(service.revokeSubject("x\u0000"), "ERR_INPUT_INVALID");
 	await rejects(service.listSessions("x\u0000"), "ERR_INPUT_INVALID");
 	assert.ok(await service.issue({ subject: "alice", device: "phone", claims: { note: "fine" } }));
+});
+
+claims("lone UTF-16 surrogates in subject, device, claim names or values are ERR_INPUT_INVALID (jsonb refuses them; text would turn them into U+FFFD and merge two subjects)", async () => {
+	const { service, store } = harness();
+	for (const input of [
+		{ subject: "user-\uD800" },
+		{ subject: "\uDC00user" },
+		{ subject: "alice", device: "phone-\uD83D" },
+		{ subject: "alice", claims: { name: "x\uDFFF" } },
+		{ subject: "alice", claims: { ["n\uD800"]: 1 } },
+		{ subject: "alice", claims: { nested: { list: ["ok", "\uDBFF"] } } },
+	]) {
+		await rejects(service.issue(input), "ERR_INPUT_INVALID");
+	}
+	await rejects(service.revokeSubject("user-\uD800"), "ERR_INPUT_INVALID");
+	assert.equal(await store.listSessions("user-\uD800", new Date("2026-01-01T00:00:00Z"), 1000), []);
+	// A well-formed pair is fine.
+	const ok = await service.issue({ subject: "emoji-\uD83D\uDE00", claims: { face: "\uD83D\uDE00" } });
+	assert.is((await service.verify(ok.accessToken)).face, "\uD83D\uDE00");
+});
+
+claims("claims are read once into a plain-data copy: getters, setters, toJSON, class instances, symbols, holes and deep nesting are refused", async () => {
+	const { service, store } = harness();
+	let reads = 0;
+	const sneaky = {
+		get role() {
+			reads++;
+			return reads === 1 ? "user" : "x".repeat(20_000);
+		},
+	};
+	const deep: Record<string, unknown> = {};
+	let cursor = deep;
+	for (let i = 0; i < 20; i++) cursor = cursor.next = {} as Record<string, unknown>;
+	class Role {
+		name = "admin";
+	}
+	const sparse = ["a"];
+	sparse[2] = "c";
+	const bad: unknown[] = [
+		sneaky,
+		{ toJSON: () => ({ sub: "root" }) },
+		{ role: new Role() },
+		{ [Symbol("hidden")]: 1, role: "user" },
+		{ list: sparse },
+		{ n: Number.NaN },
+		{ n: Number.POSITIVE_INFINITY },
+		{ u: undefined },
+		{ f: () => 1 },
+		deep,
+		JSON.parse('{"__proto__": {"admin": true}}'),
+	];
+	for (const claims of bad) await rejects(service.issue({ subject: "mallory", claims: claims as Record<string, unknown> }), "ERR_INPUT_INVALID");
+	assert.is(reads, 0, "a getter is refused without being called");
+	assert.equal(await store.listSessions("mallory", new Date("2026-01-01T00:00:00Z"), 1000), []);
+});
+
+claims("a proxy that answers differently on each read is signed and stored as it read the first time", async () => {
+	const { service, store } = harness();
+	let reads = 0;
+	const shifty = new Proxy({ role: "user" } as Record<string, unknown>, {
+		getOwnPropertyDescriptor(target, key) {
+			reads++;
+			const descriptor = Reflect.getOwnPropertyDescriptor(target, key);
+			return descriptor === undefined ? undefined : { ...descriptor, value: reads === 1 ? "user" : "admin" };
+		},
+		get() {
+			return "admin";
+		},
+	});
+	const tokens = await service.issue({ subject: "mallory", claims: shifty });
+	assert.is((await service.verify(tokens.accessToken)).role, "user");
+	assert.equal((await store.findSession(tokens.sessionId))?.claims, { role: "user" });
+	assert.is((await service.verify((await service.exchange(tokens.refreshToken)).accessToken)).role, "user");
+});
+
+claims("registered claims cannot be replaced through the signer: sub, sid and exp come from the service", async () => {
+	const { service } = harness();
+	const tokens = await service.issue({ subject: "alice", claims: { role: "user", nested: { sub: "root", exp: 1 } } });
+	const verified = await service.verify(tokens.accessToken);
+	assert.is(verified.sub, "alice");
+	assert.is(verified.sid, tokens.sessionId);
+	assert.ok(verified.exp > 1);
+	assert.equal(verified.nested, { sub: "root", exp: 1 });
+});
+
+claims("claims are limited to 8192 bytes of UTF-8 JSON, counted in bytes", async () => {
+	const { service } = harness();
+	await rejects(service.issue({ subject: "alice", claims: { s: "é".repeat(4100) } }), "ERR_INPUT_INVALID"); // 4108 characters, 8208 bytes
+	assert.ok(await service.issue({ subject: "alice", claims: { s: "e".repeat(8000) } }));
 });
 
 const events = suite("events");

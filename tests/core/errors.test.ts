@@ -8,7 +8,7 @@ import { formatRefreshToken, newFamilyProof, newSecret, newSessionId, parseRefre
 import { AuthClientError, createAuthClient, isAuthClientError, type AuthClientErrorCode } from "../../client/index.js";
 import { memoryStore } from "../../storage/memory/index.js";
 import type { TokenStore } from "../../core/port.js";
-import { harness, rejects, settle } from "../helpers.js";
+import { harness, rejects, settle, TEST_REFRESH_KEYS, unknownToken } from "../helpers.js";
 
 function brokenStore(failure: () => Promise<never>): TokenStore {
 	const inner = memoryStore();
@@ -20,7 +20,7 @@ const triggers: Record<TokenErrorCode, () => Promise<TokenError>> = {
 		return rejects(harness().service.exchange("not-a-token"), "ERR_TOKEN_MALFORMED") as Promise<TokenError>;
 	},
 	async ERR_TOKEN_UNKNOWN() {
-		const token = formatRefreshToken({ sessionId: newSessionId(), familyProof: newFamilyProof(), secret: newSecret() });
+		const token = unknownToken();
 		return rejects(harness().service.exchange(token), "ERR_TOKEN_UNKNOWN") as Promise<TokenError>;
 	},
 	async ERR_TOKEN_EXPIRED() {
@@ -99,7 +99,7 @@ codes("a store that does not answer within storeTimeout is ERR_STORE_UNAVAILABLE
 	const hanging = brokenStore(() => new Promise<never>(() => {}));
 	const { service } = harness({ store: hanging, storeTimeout: "30ms" });
 	await rejects(service.issue({ subject: "alice" }), "ERR_STORE_UNAVAILABLE");
-	await rejects(service.exchange(formatRefreshToken({ sessionId: newSessionId(), familyProof: newFamilyProof(), secret: newSecret() })), "ERR_STORE_UNAVAILABLE");
+	await rejects(service.exchange(unknownToken()), "ERR_STORE_UNAVAILABLE");
 });
 
 codes("a store that throws synchronously or rejects with a non-Error is ERR_STORE_UNAVAILABLE", async () => {
@@ -136,21 +136,22 @@ malformed("empty, huge, binary, wrong types, other versions and non-canonical sp
 	const nonCanonical = valid.slice(0, -1) + alphabet[alphabet.indexOf(valid.at(-1) as string) | 1];
 	const inputs: Record<string, unknown> = {
 		empty: "",
-		"1 MB": "rk1_" + "A".repeat(1 << 20),
+		"1 MB": "rk2_" + "A".repeat(1 << 20),
 		"1 MB of junk": "\u0000".repeat(1 << 20),
-		binary: "rk1_" + Array.from({ length: 86 }, (_, i) => String.fromCharCode(128 + (i % 128))).join(""),
-		"unicode of the right length": "rk1_" + "é".repeat(86),
+		binary: "rk2_" + Array.from({ length: 91 }, (_, i) => String.fromCharCode(128 + (i % 128))).join(""),
+		"unicode of the right length": "rk2_" + "é".repeat(91),
 		emoji: "rk1_" + "😀".repeat(43),
 		"version 0": "rk0_" + body,
-		"version 2": "rk2_" + body,
-		"upper-case prefix": "RK1_" + body,
+		"version 1 prefix on a v2 body": "rk1_" + body,
+		"version 3": "rk3_" + body,
+		"upper-case prefix": "RK2_" + body,
 		"no prefix": body,
 		"too short": valid.slice(0, -1),
 		"too long": valid + "A",
 		"padded": valid + "==",
 		"whitespace": ` ${valid}`,
 		"trailing newline": `${valid}\n`,
-		"standard base64 alphabet": "rk1_" + body.replaceAll("-", "+").replaceAll("_", "/").padEnd(86, "+").slice(0, 85) + "+",
+		"standard base64 alphabet": "rk2_" + body.replaceAll("-", "+").replaceAll("_", "/").padEnd(91, "+").slice(0, 90) + "+",
 		"non-canonical trailing bits": nonCanonical,
 		"a JWT": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.sig",
 		number: 42,
@@ -161,7 +162,7 @@ malformed("empty, huge, binary, wrong types, other versions and non-canonical sp
 		undefined,
 		boolean: false,
 		bigint: 1n,
-		symbol: Symbol("rk1"),
+		symbol: Symbol("rk2"),
 		"String object": new String(valid),
 		"Uint8Array": new TextEncoder().encode(valid),
 		function: () => valid,
@@ -183,8 +184,7 @@ malformed("empty, huge, binary, wrong types, other versions and non-canonical sp
 malformed("well-formed random tokens are ERR_TOKEN_UNKNOWN", async () => {
 	const { service } = harness();
 	for (let i = 0; i < 20; i++) {
-		const token = "rk1_" + encodeBase64urlNoPadding(crypto.getRandomValues(new Uint8Array(64)));
-		await rejects(service.exchange(token), "ERR_TOKEN_UNKNOWN");
+		await rejects(service.exchange(unknownToken()), "ERR_TOKEN_UNKNOWN");
 	}
 });
 
@@ -193,7 +193,7 @@ malformed("a known session id with a wrong family proof is ERR_TOKEN_UNKNOWN and
 	const a = await service.issue({ subject: "alice" });
 	const b = await service.exchange(a.refreshToken);
 	for (let i = 0; i < 5; i++) {
-		await rejects(service.exchange(formatRefreshToken({ sessionId: a.sessionId, familyProof: newFamilyProof(), secret: newSecret() })), "ERR_TOKEN_UNKNOWN");
+		await rejects(service.exchange(formatRefreshToken({ sessionId: a.sessionId, keyId: TEST_REFRESH_KEYS.current.id, familyProof: newFamilyProof(), secret: newSecret() })), "ERR_TOKEN_UNKNOWN");
 	}
 	assert.is(events.filter((event) => event.type === "reuse-detected").length, 0);
 	assert.is((await store.findSession(a.sessionId))?.revokedAt, null);

@@ -4,7 +4,7 @@ import { decodeJwt } from "jose";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { formatRefreshToken, newFamilyProof, newSecret, parseRefreshToken } from "../../core/refresh-token.js";
-import { harness, hex, rejects } from "../helpers.js";
+import { harness, hex, rejects, TEST_REFRESH_KEYS } from "../helpers.js";
 
 const DAY = 86_400;
 
@@ -244,7 +244,7 @@ const revocation = suite("lifecycle: revocation and listing");
 revocation("revoke (RFC 7009): the session is logged out; unknown and malformed tokens are not errors", async () => {
 	const { service, events } = harness();
 	const a = await service.issue({ subject: "alice" });
-	for (const junk of ["", "garbage", "rk1_" + "A".repeat(86), formatRefreshToken({ sessionId: "7b0f0f2e-4c44-4d8b-8e28-74fbd713a001", familyProof: newFamilyProof(), secret: newSecret() })]) {
+	for (const junk of ["", "garbage", "rk2_" + "A".repeat(91), formatRefreshToken({ sessionId: "7b0f0f2e-4c44-4d8b-8e28-74fbd713a001", keyId: TEST_REFRESH_KEYS.current.id, familyProof: newFamilyProof(), secret: newSecret() })]) {
 		await service.revoke(junk);
 	}
 	await service.revoke(42 as unknown as string);
@@ -259,18 +259,59 @@ revocation("revoke (RFC 7009): the session is logged out; unknown and malformed 
 	);
 });
 
-revocation("revoke with an old (rotated) token of the session still logs the session out", async () => {
-	const { service } = harness();
+revocation("revoke with the predecessor inside the grace window is a logout (a client logging out while its concurrent refresh lands)", async () => {
+	const { service, clock, events } = harness();
 	const a = await service.issue({ subject: "alice" });
 	const b = await service.exchange(a.refreshToken);
+	clock.advance(9);
 	await service.revoke(a.refreshToken);
 	await rejects(service.exchange(b.refreshToken), "ERR_TOKEN_REVOKED");
+	assert.equal(
+		events.filter((event) => event.type !== "issued" && event.type !== "refreshed").map((event) => [event.type, event.type === "revoked" ? event.reason : null]),
+		[["revoked", "logout"]],
+	);
+});
+
+revocation("revoke with a retired token outside the grace window is reuse: onReuse decides and reuse-detected is emitted", async () => {
+	for (const onReuse of ["revoke-session", "revoke-subject", "report-only"] as const) {
+		const { service, clock, events } = harness({ refresh: { onReuse } });
+		const a = await service.issue({ subject: "alice" });
+		const other = await service.issue({ subject: "alice", device: "other" });
+		const b = await service.exchange(a.refreshToken);
+		clock.advance(10);
+		await service.revoke(a.refreshToken);
+		const detected = events.filter((event) => event.type === "reuse-detected");
+		assert.is(detected.length, 1, onReuse);
+		assert.is(detected[0]?.type === "reuse-detected" && detected[0].action, onReuse);
+		const reasons = events.flatMap((event) => (event.type === "revoked" ? [event.reason] : []));
+		assert.not.ok(reasons.includes("logout"), `${onReuse}: a retired token is not a logout`);
+		if (onReuse === "report-only") {
+			assert.equal(reasons, []);
+			assert.ok(await service.exchange(b.refreshToken), "report-only: the session lives on");
+		} else {
+			assert.equal(reasons, onReuse === "revoke-session" ? ["reuse"] : ["reuse", "reuse"]);
+			await rejects(service.exchange(b.refreshToken), "ERR_TOKEN_REVOKED");
+			if (onReuse === "revoke-session") assert.ok(await service.exchange(other.refreshToken), "the subject's other session lives on");
+			else await rejects(service.exchange(other.refreshToken), "ERR_TOKEN_REVOKED");
+		}
+	}
+});
+
+revocation("revoke with a retired token of an expired session changes nothing and reports nothing", async () => {
+	const { service, clock, events, store } = harness({ refresh: { idleTtl: "1h" } });
+	const a = await service.issue({ subject: "alice" });
+	await service.exchange(a.refreshToken);
+	clock.advance(7200);
+	const before = events.length;
+	await service.revoke(a.refreshToken);
+	assert.is(events.length, before);
+	assert.is((await store.findSession(a.sessionId))?.revokedAt, null);
 });
 
 revocation("a forged token naming a real session id revokes nothing", async () => {
 	const { service, store } = harness();
 	const a = await service.issue({ subject: "alice" });
-	const forged = formatRefreshToken({ sessionId: a.sessionId, familyProof: newFamilyProof(), secret: newSecret() });
+	const forged = formatRefreshToken({ sessionId: a.sessionId, keyId: TEST_REFRESH_KEYS.current.id, familyProof: newFamilyProof(), secret: newSecret() });
 	await service.revoke(forged);
 	await rejects(service.exchange(forged), "ERR_TOKEN_UNKNOWN");
 	assert.is((await store.findSession(a.sessionId))?.revokedAt, null);

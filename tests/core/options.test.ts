@@ -3,10 +3,10 @@ import * as assert from "uvu/assert";
 import { createTokenService, isTokenError, type TokenServiceOptions } from "../../core/index.js";
 import { memoryStore } from "../../storage/memory/index.js";
 import type { TokenStore } from "../../core/port.js";
-import { harness, manualClock, TEST_SECRET } from "../helpers.js";
+import { harness, manualClock, TEST_REFRESH_SECRET, TEST_SECRET } from "../helpers.js";
 
 function base(): TokenServiceOptions {
-	return { store: memoryStore(), keys: { secret: TEST_SECRET }, issuer: "https://auth.test", audience: "https://api.test" };
+	return { store: memoryStore(), keys: { secret: TEST_SECRET }, issuer: "https://auth.test", audience: "https://api.test", refresh: { secret: TEST_REFRESH_SECRET } };
 }
 
 function assertConfigInvalid(build: () => unknown, label: string): void {
@@ -127,7 +127,7 @@ options("a clock that returns a non-Date makes calls fail with ERR_CONFIG_INVALI
 
 options("durations: numbers are seconds and strings carry a unit", async () => {
 	const clock = manualClock();
-	const service = createTokenService({ ...base(), clock, accessTokenTtl: 90, refresh: { idleTtl: "2m", absoluteTtl: "1h" } });
+	const service = createTokenService({ ...base(), clock, accessTokenTtl: 90, refresh: { ...base().refresh, idleTtl: "2m", absoluteTtl: "1h" } });
 	const tokens = await service.issue({ subject: "alice" });
 	assert.is(tokens.expiresIn, 90);
 	assert.is(tokens.refreshTokenExpiresAt?.getTime(), clock.now().getTime() + 120_000);

@@ -4,7 +4,7 @@ import * as assert from "uvu/assert";
 import { formatRefreshToken, hashFamilyProof, hashToken, newFamilyProof, newSecret, parseRefreshToken } from "../../core/refresh-token.js";
 import { memoryStore } from "../../storage/memory/index.js";
 import type { TokenStore } from "../../core/port.js";
-import { harness, hex, rejects } from "../helpers.js";
+import { harness, hex, rejects, TEST_REFRESH_KEYS } from "../helpers.js";
 
 /** A memory store that counts calls per method. */
 function countingStore(): { store: TokenStore; calls: Record<string, number> } {
@@ -152,7 +152,7 @@ reuse("nothing usable is stored: the store holds hashes, and no sealed successor
 	const record = await store.findSession(a.sessionId);
 	assert.ok(record !== null);
 	assert.is(record.mode, "reuse");
-	assert.is(hex(record.tokenHash), hex(hashToken(parts.familyProof, parts.secret)));
+	assert.is(hex(record.tokenHash), hex(hashToken(TEST_REFRESH_KEYS.current, parts.familyProof, parts.secret)));
 	assert.is(hex(record.familyHash), hex(hashFamilyProof(parts.familyProof)));
 	assert.is(record.sealedSuccessor, null);
 	const dump = JSON.stringify(record, (_key, value: unknown) => (value instanceof Uint8Array ? hex(value) : value));
@@ -166,8 +166,8 @@ reuse("forged tokens: a wrong family is UNKNOWN; the right family with a wrong s
 	const a = await service.issue({ subject: "alice", device: "laptop" });
 	const parts = parseRefreshToken(a.refreshToken);
 	assert.ok(parts !== null);
-	await rejects(service.exchange(formatRefreshToken({ sessionId: a.sessionId, familyProof: newFamilyProof(), secret: newSecret() })), "ERR_TOKEN_UNKNOWN");
-	await rejects(service.exchange(formatRefreshToken({ sessionId: a.sessionId, familyProof: newFamilyProof(), secret: parts.secret })), "ERR_TOKEN_UNKNOWN");
+	await rejects(service.exchange(formatRefreshToken({ sessionId: a.sessionId, keyId: TEST_REFRESH_KEYS.current.id, familyProof: newFamilyProof(), secret: newSecret() })), "ERR_TOKEN_UNKNOWN");
+	await rejects(service.exchange(formatRefreshToken({ sessionId: a.sessionId, keyId: TEST_REFRESH_KEYS.current.id, familyProof: newFamilyProof(), secret: parts.secret })), "ERR_TOKEN_UNKNOWN");
 	await service.exchange(a.refreshToken);
 	await rejects(service.exchange(formatRefreshToken({ ...parts, secret: newSecret() })), "ERR_TOKEN_REUSED");
 	await rejects(service.exchange(a.refreshToken), "ERR_TOKEN_REVOKED");

@@ -20,7 +20,7 @@ import type { TokenErrorCode, TokenEvent, TokenEventType, TokenSet } from "../..
 import { hashFamilyProof, hashToken, parseRefreshToken, unsealSuccessor, type RefreshTokenParts } from "../../core/refresh-token.js";
 import { memoryStore } from "../../storage/memory/index.js";
 import type { TokenStore } from "../../core/port.js";
-import { harness, hex } from "../helpers.js";
+import { harness, hex, TEST_REFRESH_KEYS } from "../helpers.js";
 import { assertListed, assertVerify, settled, sooner, spyStore, TOLERANCE } from "./support.js";
 
 type OnReuse = "revoke-session" | "revoke-subject" | "report-only";
@@ -159,7 +159,7 @@ async function runScenario(config: Config, ops: Op[]): Promise<void> {
 			found = {
 				secretHex: hex(parts.secret) as string,
 				familyHex: hex(parts.familyProof) as string,
-				secretHashHex: hex(hashToken(parts.familyProof, parts.secret)) as string,
+				secretHashHex: hex(hashToken(TEST_REFRESH_KEYS.current, parts.familyProof, parts.secret)) as string,
 				familyHashHex: hex(hashFamilyProof(parts.familyProof)) as string,
 				secret: parts.secret,
 				parts,
@@ -291,7 +291,7 @@ async function runScenario(config: Config, ops: Op[]): Promise<void> {
 			}
 			if (session.previous !== null) {
 				assert.ok(record.sealedSuccessor !== null);
-				assert.is(hex(unsealSuccessor(record.sealedSuccessor, material(session.previous).parts, record.tokenHash)), current.secretHex, `${where}: the seal does not open to the successor`);
+				assert.is(hex(unsealSuccessor(TEST_REFRESH_KEYS, record.sealedSuccessor, material(session.previous).parts, record.tokenHash)?.secret), current.secretHex, `${where}: the seal does not open to the successor`);
 			}
 		}
 	}
@@ -397,10 +397,19 @@ async function runScenario(config: Config, ops: Op[]): Promise<void> {
 			case "revoke": {
 				const session = pickSession(op.session);
 				if (session === null) break;
-				await service.revoke(session.tokens[op.pick % session.tokens.length] as string);
-				if (!session.pruned && session.revokedAt === null) {
+				const token = session.tokens[op.pick % session.tokens.length] as string;
+				await service.revoke(token);
+				if (session.pruned || session.revokedAt !== null) break;
+				// The current token, or its predecessor inside grace, logs out; any other (retired)
+				// token of a live session is reuse, answered by onReuse (report-only revokes nothing).
+				const loggingOut = token === session.current || (token === session.previous && session.rotatedAt !== null && at - session.rotatedAt < config.grace * 1000);
+				tally(`revoke:${loggingOut ? "logout" : live(session, at) ? "reuse" : "retired-of-expired"}`);
+				if (loggingOut) {
 					session.revokedAt = at;
 					expected.revoked++;
+				} else if (live(session, at)) {
+					expected["reuse-detected"]++;
+					expected.revoked += applyReuse(session, at);
 				}
 				break;
 			}

@@ -20,7 +20,7 @@ import type { TokenErrorCode, TokenEvent, TokenSet } from "../../core/index.js";
 import { formatRefreshToken, hashToken, newFamilyProof, newSecret, parseRefreshToken } from "../../core/refresh-token.js";
 import { memoryStore } from "../../storage/memory/index.js";
 import type { TokenStore } from "../../core/port.js";
-import { harness, hex } from "../helpers.js";
+import { harness, hex, TEST_REFRESH_KEYS } from "../helpers.js";
 import { assertListed, assertVerify, settled, sooner, spyStore, TOLERANCE } from "./support.js";
 
 interface Config {
@@ -218,7 +218,7 @@ async function runScenario(config: Config, ops: Op[]): Promise<void> {
 			assert.ok(record !== null, `${where}: session ${session.id} vanished`);
 			const parts = parseRefreshToken(session.token);
 			assert.ok(parts !== null);
-			assert.is(hex(record.tokenHash), hex(hashToken(parts.familyProof, parts.secret)), `${where}: the stored hash is not the session's token`);
+			assert.is(hex(record.tokenHash), hex(hashToken(TEST_REFRESH_KEYS.current, parts.familyProof, parts.secret)), `${where}: the stored hash is not the session's token`);
 			assert.is(record.mode, "reuse");
 			assert.is(record.generation, 0, `${where}: reuse mode never rotates`);
 			assert.is(record.previousHash, null);
@@ -291,7 +291,7 @@ async function runScenario(config: Config, ops: Op[]): Promise<void> {
 				const parts = parseRefreshToken(session.token);
 				assert.ok(parts !== null);
 				// The session's id with a family proof and secret nobody was given.
-				const forged = formatRefreshToken({ sessionId: parts.sessionId, familyProof: newFamilyProof(), secret: newSecret() });
+				const forged = formatRefreshToken({ sessionId: parts.sessionId, keyId: TEST_REFRESH_KEYS.current.id, familyProof: newFamilyProof(), secret: newSecret() });
 				assert.is(await settled(() => service.exchange(forged)), "ERR_TOKEN_UNKNOWN", `${where}: forgery`);
 				await service.revoke(forged);
 				assert.is(events.length, eventsBefore, `${where}: a forgery changed something`);

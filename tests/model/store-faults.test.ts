@@ -7,11 +7,11 @@ import * as assert from "uvu/assert";
 import { hashToken, parseRefreshToken, type RefreshTokenParts } from "../../core/refresh-token.js";
 import { memoryStore } from "../../storage/memory/index.js";
 import type { SessionRecord, TokenStore } from "../../core/port.js";
-import { harness, hex, rejects } from "../helpers.js";
+import { harness, hex, rejects, TEST_REFRESH_KEYS } from "../helpers.js";
 
 function tokenHashOf(token: string): Uint8Array {
 	const parts = parseRefreshToken(token) as RefreshTokenParts;
-	return hashToken(parts.familyProof, parts.secret);
+	return hashToken(TEST_REFRESH_KEYS.current, parts.familyProof, parts.secret);
 }
 
 type Fault = "none" | "before" | "after" | "slow-commit";

@@ -9,7 +9,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { createTokenService, createVerifier, generateSigningKeys, isTokenError, type Verifier } from "../../core/index.js";
 import { memoryStore } from "../../storage/memory/index.js";
-import { manualClock } from "../helpers.js";
+import { manualClock, TEST_REFRESH_SECRET } from "../helpers.js";
 import { boundaryDecisions } from "./lib/boundaries.js";
 import { recordScenario } from "./lib/report.js";
 
@@ -30,16 +30,16 @@ const skew = suite("reliability: access tokens under clock skew");
 
 skew("verifier clock skewed -30..+30 s: valid exactly until exp + tolerance on the verifier's clock, every time", async () => {
 	const keys = await generateSigningKeys("EdDSA");
-	const publicKeys = (await createTokenService({ store: memoryStore(), keys, issuer: ISSUER, audience: AUDIENCE }).jwks()).keys;
+	const publicKeys = (await createTokenService({ store: memoryStore(), keys, issuer: ISSUER, audience: AUDIENCE, refresh: { secret: TEST_REFRESH_SECRET } }).jwks()).keys;
 	const issuerClock = manualClock(new Date(T0));
-	const issuer = createTokenService({ store: memoryStore(), keys, issuer: ISSUER, audience: AUDIENCE, clock: issuerClock, accessTokenTtl: 60 });
+	const issuer = createTokenService({ store: memoryStore(), keys, issuer: ISSUER, audience: AUDIENCE, refresh: { secret: TEST_REFRESH_SECRET }, clock: issuerClock, accessTokenTtl: 60 });
 	const rows: Array<{ skew: number; tolerance: number; lastValidMs: number; checks: number }> = [];
 	for (const tolerance of [5, 30]) {
 		for (const skewSeconds of [-30, -5, 0, 5, 30]) {
 			const verifierClock = manualClock();
 			const remote = createVerifier({ keys: publicKeys, issuer: ISSUER, audience: AUDIENCE, clock: verifierClock, ...(tolerance === 5 ? {} : { clockTolerance: tolerance }) });
 			// A second issuer instance sharing the keys, on the skewed clock, verifying with service.verify.
-			const peer = createTokenService({ store: memoryStore(), keys, issuer: ISSUER, audience: AUDIENCE, clock: verifierClock, ...(tolerance === 5 ? {} : { clockTolerance: tolerance }) });
+			const peer = createTokenService({ store: memoryStore(), keys, issuer: ISSUER, audience: AUDIENCE, refresh: { secret: TEST_REFRESH_SECRET }, clock: verifierClock, ...(tolerance === 5 ? {} : { clockTolerance: tolerance }) });
 			let checks = 0;
 			let lastValidMs = 0;
 			// Tokens issued at varying milliseconds within a second: iat and exp are whole seconds (floor).
@@ -80,7 +80,7 @@ skew("verifier clock skewed -30..+30 s: valid exactly until exp + tolerance on t
 skew("a verifier 30 s behind accepts a token issued 'in its future' (iat is not checked); one 30 s ahead rejects a 20 s token at once", async () => {
 	const keys = await generateSigningKeys("EdDSA");
 	const issuerClock = manualClock(new Date(T0));
-	const issuer = createTokenService({ store: memoryStore(), keys, issuer: ISSUER, audience: AUDIENCE, clock: issuerClock, accessTokenTtl: 20 });
+	const issuer = createTokenService({ store: memoryStore(), keys, issuer: ISSUER, audience: AUDIENCE, refresh: { secret: TEST_REFRESH_SECRET }, clock: issuerClock, accessTokenTtl: 20 });
 	const { accessToken } = await issuer.issue({ subject: "u" });
 	const behind = createVerifier({ keys, issuer: ISSUER, audience: AUDIENCE, clock: { now: () => new Date(T0 - 30_000) } });
 	const ahead = createVerifier({ keys, issuer: ISSUER, audience: AUDIENCE, clock: { now: () => new Date(T0 + 30_000) } });

@@ -28,7 +28,7 @@ import { memoryStore } from "../../storage/memory/index.js";
 import type { TokenStore } from "../../core/port.js";
 import { seededRandom } from "../support/faulty-store.js";
 import { createDatabase, startPostgres } from "../support/postgres.js";
-import { TEST_SECRET } from "../helpers.js";
+import { TEST_REFRESH_KEYS, TEST_REFRESH_SECRET, TEST_SECRET } from "../helpers.js";
 import { startDemo } from "./lib/demo.js";
 import { cookieValue, HttpClient } from "./lib/load.js";
 import { sleep, startOwnedPostgres } from "./lib/pg.js";
@@ -36,7 +36,7 @@ import { recordScenario } from "./lib/report.js";
 import { describe, ksCritical, ksStatistic, medianDifferenceInterval } from "./lib/stats.js";
 
 const SAMPLES = Number(process.env.TIMING_SAMPLES ?? 2000);
-const SERVICE = { keys: { secret: TEST_SECRET }, issuer: "https://auth.test", audience: "https://api.test" } as const;
+const SERVICE = { keys: { secret: TEST_SECRET }, issuer: "https://auth.test", audience: "https://api.test", refresh: { secret: TEST_REFRESH_SECRET } } as const;
 
 const timing = suite("reliability: exchange timing, unknown token vs known id with a wrong secret");
 const closers: Array<() => Promise<void> | void> = [];
@@ -52,8 +52,8 @@ async function measure(label: string, store: TokenStore): Promise<Record<string,
 	const service = createTokenService({ ...SERVICE, store });
 	const known = await Promise.all(Array.from({ length: 50 }, (_, i) => service.issue({ subject: `timing-${i}` })));
 	const random = seededRandom(99);
-	const unknownToken = (): string => formatRefreshToken({ sessionId: newSessionId(), familyProof: randomBytes(16), secret: randomBytes(32) });
-	const wrongSecret = (): string => formatRefreshToken({ sessionId: (known[Math.floor(random() * known.length)] as { sessionId: string }).sessionId, familyProof: randomBytes(16), secret: randomBytes(32) });
+	const unknownToken = (): string => formatRefreshToken({ sessionId: newSessionId(), keyId: TEST_REFRESH_KEYS.current.id, familyProof: randomBytes(16), secret: randomBytes(32) });
+	const wrongSecret = (): string => formatRefreshToken({ sessionId: (known[Math.floor(random() * known.length)] as { sessionId: string }).sessionId, keyId: TEST_REFRESH_KEYS.current.id, familyProof: randomBytes(16), secret: randomBytes(32) });
 	const codes = new Map<string, number>();
 	async function timeOne(token: string): Promise<number> {
 		const started = process.hrtime.bigint();
@@ -156,6 +156,12 @@ function needles(collected: Collected): Map<string, string> {
 		bytes("secret", parts.secret);
 		bytes("family proof", parts.familyProof);
 	}
+	// The server-held secrets and the keys derived from them are secrets too.
+	add("refresh.secret", TEST_REFRESH_SECRET);
+	bytes("refresh.secret", new TextEncoder().encode(TEST_REFRESH_SECRET));
+	bytes("refresh hash key", TEST_REFRESH_KEYS.current.hashKey);
+	bytes("refresh seal key", TEST_REFRESH_KEYS.current.sealKey);
+	bytes("refresh reuse key", TEST_REFRESH_KEYS.current.reuseKey);
 	for (const token of collected.accessTokens) {
 		add("access token", token, false);
 		add("access token signature", token.split(".")[2] as string, false);
@@ -237,8 +243,8 @@ logs("demo server (cookie mode) and a JSON-mode server with Drizzle + postgres.j
 	}
 	// Forgeries and garbage the hub must refuse without echoing.
 	const forged = [
-		formatRefreshToken({ sessionId: newSessionId(), familyProof: randomBytes(16), secret: randomBytes(32) }),
-		formatRefreshToken({ sessionId: (parseRefreshToken([...collected.refreshTokens][0]) as { sessionId: string }).sessionId, familyProof: randomBytes(16), secret: randomBytes(32) }),
+		formatRefreshToken({ sessionId: newSessionId(), keyId: TEST_REFRESH_KEYS.current.id, familyProof: randomBytes(16), secret: randomBytes(32) }),
+		formatRefreshToken({ sessionId: (parseRefreshToken([...collected.refreshTokens][0]) as { sessionId: string }).sessionId, keyId: TEST_REFRESH_KEYS.current.id, familyProof: randomBytes(16), secret: randomBytes(32) }),
 		`rk1_${Buffer.from(randomBytes(64)).toString("base64url").slice(0, 80)}`,
 	];
 	for (const token of forged) {
@@ -275,6 +281,7 @@ logs("demo server (cookie mode) and a JSON-mode server with Drizzle + postgres.j
 		keys,
 		issuer: "http://json.reliability.test",
 		audience: "json",
+		refresh: { secret: TEST_REFRESH_SECRET },
 		storeTimeout: "2s",
 		onEvent: (event) => serverLog.push(`[event] ${inspect(event, { depth: 6 })}`),
 	});

@@ -14,7 +14,7 @@ import { createTokenService, type TokenEvent } from "../../core/index.js";
 import { openStore, type OpenedStore } from "../../storage/drizzle/index.js";
 import { faultyStore, seededRandom } from "../support/faulty-store.js";
 import { createDatabase, startPostgres } from "../support/postgres.js";
-import { hex, rejects, TEST_SECRET } from "../helpers.js";
+import { hex, rejects, TEST_REFRESH_SECRET, TEST_SECRET } from "../helpers.js";
 import { boundaryDecisions } from "./lib/boundaries.js";
 import { tokenHashHex } from "./lib/checks.js";
 import { sleep } from "./lib/pg.js";
@@ -22,7 +22,7 @@ import { recordScenario } from "./lib/report.js";
 import { runWorkload } from "./lib/workload.js";
 
 const SECONDS = Number(process.env.FAULTS_SECONDS ?? 20);
-const SERVICE = { keys: { secret: TEST_SECRET }, issuer: "https://auth.test", audience: "https://api.test" } as const;
+const SERVICE = { keys: { secret: TEST_SECRET }, issuer: "https://auth.test", audience: "https://api.test", refresh: { secret: TEST_REFRESH_SECRET } } as const;
 
 const test = suite("reliability: store faults (PostgreSQL)");
 const opened: OpenedStore[] = [];

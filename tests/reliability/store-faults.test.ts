@@ -9,11 +9,11 @@ import { createTokenService, type TokenEvent } from "../../core/index.js";
 import { resolveOptions } from "../../core/options.js";
 import { memoryStore } from "../../storage/memory/index.js";
 import { faultyStore, seededRandom, type InjectedFault } from "../support/faulty-store.js";
-import { manualClock, rejects, TEST_SECRET } from "../helpers.js";
+import { manualClock, rejects, TEST_REFRESH_SECRET, TEST_SECRET } from "../helpers.js";
 import { runWorkload } from "./lib/workload.js";
 import { recordScenario } from "./lib/report.js";
 
-const SERVICE = { keys: { secret: TEST_SECRET }, issuer: "https://auth.test", audience: "https://api.test" } as const;
+const SERVICE = { keys: { secret: TEST_SECRET }, issuer: "https://auth.test", audience: "https://api.test", refresh: { secret: TEST_REFRESH_SECRET } } as const;
 const test = suite("reliability: store faults (memory)");
 
 test("the fault wrapper is reproducible: the same seed and calls inject the same faults", async () => {

@@ -42,6 +42,9 @@ async function createAuth(): Promise<Auth> {
 		issuer: process.env.AUTH_ISSUER ?? "refresh-kit-next-example",
 		audience: "refresh-kit-next-example",
 		accessTokenTtl: (/^\d+$/.test(ttl) ? Number(ttl) : ttl) as Duration,
+		// REFRESH_SECRET (comma-separated to rotate: new first), else a secret made for this process
+		// only (with the in-memory store, sessions end with the process anyway). Never the signing key.
+		refresh: { secret: process.env.REFRESH_SECRET ? process.env.REFRESH_SECRET.split(",") : crypto.getRandomValues(new Uint8Array(32)) },
 	});
 	return { service, handlers: createNextHandlers(service, authOptions) };
 }

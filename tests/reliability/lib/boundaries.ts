@@ -4,7 +4,7 @@
 // the comparison happens in SQL (`expires_at > $now`) rather than in JavaScript.
 import { createTokenService, isTokenError, type RefreshOptions, type TokenService } from "../../../core/index.js";
 import type { TokenStore } from "../../../core/port.js";
-import { manualClock, TEST_SECRET, type ManualClock } from "../../helpers.js";
+import { manualClock, testRefresh, TEST_SECRET, type ManualClock } from "../../helpers.js";
 
 export interface BoundaryCase {
 	name: string;
@@ -16,9 +16,9 @@ export interface BoundaryCase {
 
 const T0 = Date.parse("2026-03-01T12:00:00.000Z");
 
-function serviceWith(store: TokenStore, refresh: RefreshOptions): { service: TokenService; clock: ManualClock } {
+function serviceWith(store: TokenStore, refresh: Partial<RefreshOptions>): { service: TokenService; clock: ManualClock } {
 	const clock = manualClock(new Date(T0));
-	const service = createTokenService({ store, keys: { secret: TEST_SECRET }, issuer: "https://auth.test", audience: "https://api.test", clock, refresh });
+	const service = createTokenService({ store, keys: { secret: TEST_SECRET }, issuer: "https://auth.test", audience: "https://api.test", clock, refresh: testRefresh(refresh) });
 	return { service, clock };
 }
 
@@ -32,7 +32,7 @@ async function outcome(run: () => Promise<string>): Promise<string> {
 
 /** Runs every boundary case `repeats` times against `store`. Start times differ per repetition (and within the second). */
 export async function boundaryDecisions(store: TokenStore, repeats: number): Promise<BoundaryCase[]> {
-	const cases: Array<{ name: string; expected: string; refresh: RefreshOptions; run: (service: TokenService, clock: ManualClock, start: number) => Promise<string> }> = [];
+	const cases: Array<{ name: string; expected: string; refresh: Partial<RefreshOptions>; run: (service: TokenService, clock: ManualClock, start: number) => Promise<string> }> = [];
 
 	// idleTtl 100 s: live while now < lastUsed + 100 s (store: expires_at > now).
 	for (const [offset, expected] of [

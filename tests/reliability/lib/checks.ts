@@ -2,8 +2,7 @@
 // its session's current token, at the generation the client counted, and no session may be
 // revoked (no client logged out). Plus the demo's own log lines, counted by kind.
 import postgres from "postgres";
-import { hashToken, parseRefreshToken, type RefreshTokenParts } from "../../../core/refresh-token.js";
-import { hex } from "../../helpers.js";
+import { hex, storedHash } from "../../helpers.js";
 import type { DemoProcess } from "./demo.js";
 import type { VirtualClient } from "./load.js";
 
@@ -15,8 +14,7 @@ export interface ChainCheck {
 }
 
 export function tokenHashHex(token: string): string {
-	const parts = parseRefreshToken(token) as RefreshTokenParts;
-	return hex(hashToken(parts.familyProof, parts.secret)) as string;
+	return hex(storedHash(token)) as string;
 }
 
 export async function checkChains(url: string, clients: VirtualClient[]): Promise<ChainCheck> {

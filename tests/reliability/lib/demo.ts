@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { TEST_REFRESH_SECRET } from "../../helpers.js";
 
 const SERVER = fileURLToPath(new URL("../../../examples/node-server/server.ts", import.meta.url));
 
@@ -38,6 +39,8 @@ export async function startDemo(options: DemoOptions): Promise<DemoProcess> {
 		HOST: "127.0.0.1",
 		DATABASE_URL: options.databaseUrl,
 		AUTH_KEYS: options.authKeys,
+		// The tests compute stored hashes, which are keyed by the refresh secret.
+		REFRESH_SECRET: TEST_REFRESH_SECRET,
 		ISSUER: options.issuer,
 		ACCESS_TOKEN_TTL: options.accessTokenTtl ?? "60s",
 		...options.env,

@@ -8,10 +8,9 @@
 // same input after a short pause, as a real client retries a 503; any other error is a
 // violation, since every token a client presents is one it was just handed.
 import { createTokenService, isTokenError, type TokenEvent, type TokenService, type TokenServiceOptions } from "../../../core/index.js";
-import { hashToken, parseRefreshToken, type RefreshTokenParts } from "../../../core/refresh-token.js";
 import type { SessionRecord, TokenStore } from "../../../core/port.js";
 import type { FaultyStore, InjectedFault } from "../../support/faulty-store.js";
-import { hex } from "../../helpers.js";
+import { hex, storedHash } from "../../helpers.js";
 
 export interface WorkloadOptions {
 	/** The service under test, over `store`. */
@@ -20,7 +19,7 @@ export interface WorkloadOptions {
 	/** The store without faults, to read state and to build the end-of-run probe service. */
 	inspect: TokenStore;
 	/** Options to build the probe service (keys, issuer, audience) - the probe adds its own clock and store. */
-	serviceOptions: Pick<TokenServiceOptions, "keys" | "issuer" | "audience">;
+	serviceOptions: Pick<TokenServiceOptions, "keys" | "issuer" | "audience" | "refresh">;
 	/** The events the service emitted (the test's onEvent pushes into this array). */
 	events: TokenEvent[];
 	/** The service's clock, to stamp the probe after the grace window. */
@@ -94,8 +93,7 @@ interface Client {
 class StoreUnavailable extends Error {}
 
 function tokenHash(token: string): string {
-	const parts = parseRefreshToken(token) as RefreshTokenParts;
-	return hex(hashToken(parts.familyProof, parts.secret)) as string;
+	return hex(storedHash(token)) as string;
 }
 
 function snapshot(session: SessionRecord | null): string {
@@ -299,7 +297,7 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadRep
 	// generation the client counted; every other token the client ever held must be dead.
 	const probeAt = new Date(options.now().getTime() + 3600_000);
 	const probeEvents: TokenEvent[] = [];
-	const probe = createTokenService({ ...options.serviceOptions, store: inspect, clock: { now: () => probeAt }, refresh: { onReuse: "report-only" }, onEvent: (event) => probeEvents.push(event) });
+	const probe = createTokenService({ ...options.serviceOptions, store: inspect, clock: { now: () => probeAt }, refresh: { ...options.serviceOptions.refresh, onReuse: "report-only" }, onEvent: (event) => probeEvents.push(event) });
 	for (const client of clients) {
 		const live = await inspect.listSessions(client.subject, options.now(), 1000);
 		const held = client.sessionId;

@@ -1,0 +1,271 @@
+// What a database dump, a query log or a backup is worth to an attacker, alone or together with
+// retired tokens, and what a party that can only verify access tokens can mint. The attacker is
+// written here from the documented formats (docs/token-format.md) with node:crypto, using only
+// what such a party holds: store rows and rotateToken parameters as they were at any time, tokens
+// the client no longer uses, and the access-token signing keys. It tries every construction it
+// knows (the v1 seal, whose pad needed only the presented secret; the v2 seal and derivations
+// with every key it holds standing in for the server's refresh secret) and walks forward through
+// every snapshot with whatever it recovers. No candidate may be a live token.
+import { createHash, createHmac } from "node:crypto";
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { createTokenService, generateSigningKeys, isTokenError, type SessionRecord, type TokenRotation, type TokenService, type TokenStore } from "../../core/index.js";
+import { memoryStore } from "../../storage/memory/index.js";
+import { manualClock, TEST_REFRESH_SECRET, TEST_SECRET } from "../helpers.js";
+
+// ---------------------------------------------------------------------------------------------
+// The attacker's toolkit: the published formats, nothing of the server's.
+
+interface Raw {
+	sid: Buffer;
+	kid: Buffer | null;
+	proof: Buffer;
+	secret: Buffer;
+}
+
+function parse(token: string): Raw {
+	const body = Buffer.from(token.slice(4), "base64url");
+	if (token.startsWith("rk1_")) return { sid: body.subarray(0, 16), kid: null, proof: body.subarray(16, 32), secret: body.subarray(32, 64) };
+	return { sid: body.subarray(0, 16), kid: body.subarray(16, 20), proof: body.subarray(20, 36), secret: body.subarray(36, 68) };
+}
+
+function format(raw: Raw): string {
+	return raw.kid === null
+		? "rk1_" + Buffer.concat([raw.sid, raw.proof, raw.secret]).toString("base64url")
+		: "rk2_" + Buffer.concat([raw.sid, raw.kid, raw.proof, raw.secret]).toString("base64url");
+}
+
+function hmac(key: Uint8Array, ...parts: Uint8Array[]): Buffer {
+	const mac = createHmac("sha256", key);
+	for (const part of parts) mac.update(part);
+	return mac.digest();
+}
+
+function sha256(...parts: Uint8Array[]): Buffer {
+	const hash = createHash("sha256");
+	for (const part of parts) hash.update(part);
+	return hash.digest();
+}
+
+function xor(a: Uint8Array, b: Uint8Array): Buffer {
+	return Buffer.from(a.map((byte, index) => byte ^ (b[index] as number)));
+}
+
+const text = (value: string): Buffer => Buffer.from(value, "utf8");
+
+/** What one snapshot (a dump row, a logged rotation) shows of a seal. */
+interface SealSighting {
+	sessionId: string;
+	sealed: Uint8Array;
+	successorHash: Uint8Array;
+}
+
+/**
+ * Every token the attacker can construct from `known` tokens, `sightings` of seals and `roots`
+ * (key material it holds: signing secrets, private JWK members). It walks forward from every
+ * candidate it can confirm offline (the candidate hashes to the sighted successor hash, as a v1
+ * hash or as a v2 hash under a key it holds); unconfirmed candidates are kept too, as guesses.
+ */
+function recover(known: string[], sightings: SealSighting[], roots: Uint8Array[]): Set<string> {
+	const candidates = new Set<string>(known);
+	const kids = new Set<string>();
+	for (const token of known) {
+		const kid = parse(token).kid;
+		if (kid !== null) kids.add(kid.toString("hex"));
+	}
+	for (const root of roots) kids.add(hmac(root, text("refresh-kit/v2 key id")).subarray(0, 4).toString("hex"));
+	for (const sighting of sightings) if (sighting.sealed.length === 36) kids.add(Buffer.from(sighting.sealed.subarray(0, 4)).toString("hex"));
+	const hashKeys = roots.map((root) => hmac(root, text("refresh-kit/v2 token hash key")));
+	const frontier = [...known];
+	const walked = new Set<string>();
+	while (frontier.length > 0) {
+		const token = frontier.pop() as string;
+		if (walked.has(token)) continue;
+		walked.add(token);
+		const presented = parse(token);
+		for (const sighting of sightings) {
+			if (presented.sid.toString("hex") !== sighting.sessionId.replaceAll("-", "")) continue;
+			const bodies = sighting.sealed.length === 36 ? [sighting.sealed.subarray(4), sighting.sealed.subarray(0, 32)] : [sighting.sealed.subarray(0, 32)];
+			const pads = [hmac(presented.secret, text("refresh-kit/v1 successor seal"), sighting.successorHash)];
+			for (const root of [...roots, presented.secret]) {
+				pads.push(hmac(hmac(root, text("refresh-kit/v2 successor seal key")), text("refresh-kit/v2 successor seal"), presented.secret, sighting.successorHash));
+			}
+			for (const body of bodies) {
+				for (const pad of pads) {
+					const secret = xor(body, pad);
+					const successorHash = Buffer.from(sighting.successorHash);
+					const confirmed = sha256(presented.proof, secret).equals(successorHash) || hashKeys.some((key) => hmac(key, presented.proof, secret).equals(successorHash));
+					for (const kid of [null, ...[...kids].map((hex) => Buffer.from(hex, "hex"))]) {
+						const next = format({ ...presented, kid, secret });
+						candidates.add(next);
+						if (confirmed) frontier.push(next);
+					}
+				}
+			}
+		}
+	}
+	return candidates;
+}
+
+/** The reuse-mode token of `sessionId` as the attacker would derive it from `root` (v1 and v2 constructions). */
+function deriveReuseTokens(root: Uint8Array, sessionId: string): string[] {
+	const sid = Buffer.from(sessionId.replaceAll("-", ""), "hex");
+	const v1 = hmac(root, text("refresh-kit/v1 reuse-mode key"));
+	const v2 = hmac(root, text("refresh-kit/v2 reuse-mode key"));
+	return [
+		format({ sid, kid: null, proof: hmac(v1, text("refresh-kit/v1 reuse-mode family proof"), sid).subarray(0, 16), secret: hmac(v1, text("refresh-kit/v1 reuse-mode secret"), sid) }),
+		format({
+			sid,
+			kid: hmac(root, text("refresh-kit/v2 key id")).subarray(0, 4),
+			proof: hmac(v2, text("refresh-kit/v2 reuse-mode family proof"), sid).subarray(0, 16),
+			secret: hmac(v2, text("refresh-kit/v2 reuse-mode secret"), sid),
+		}),
+	];
+}
+
+// ---------------------------------------------------------------------------------------------
+// The victim: a service whose store keeps every row version (dumps, backups, WAL) and every
+// rotateToken parameter list (a query log with parameters).
+
+interface Recorded {
+	store: TokenStore;
+	dumps: SessionRecord[][];
+	queryLog: TokenRotation[];
+	dump(): Promise<void>;
+}
+
+function recordingStore(): Recorded {
+	const inner = memoryStore();
+	const ids = new Set<string>();
+	const recorded: Recorded = {
+		dumps: [],
+		queryLog: [],
+		store: {
+			...inner,
+			async createSession(session) {
+				ids.add(session.id);
+				return inner.createSession(session);
+			},
+			async openReusableSession(session) {
+				ids.add(session.id);
+				return inner.openReusableSession(session);
+			},
+			async rotateToken(rotation) {
+				recorded.queryLog.push({ ...rotation });
+				return inner.rotateToken(rotation);
+			},
+		},
+		async dump() {
+			const rows: SessionRecord[] = [];
+			for (const id of ids) {
+				const row = await inner.findSession(id);
+				if (row !== null) rows.push(row);
+			}
+			recorded.dumps.push(rows);
+		},
+	};
+	return recorded;
+}
+
+function sightingsOf(recorded: Recorded): SealSighting[] {
+	const out: SealSighting[] = [];
+	for (const rows of recorded.dumps) {
+		for (const row of rows) if (row.sealedSuccessor !== null) out.push({ sessionId: row.id, sealed: row.sealedSuccessor, successorHash: row.tokenHash });
+	}
+	for (const rotation of recorded.queryLog) out.push({ sessionId: rotation.sessionId, sealed: rotation.sealedSuccessor, successorHash: rotation.successorHash });
+	return out;
+}
+
+function serviceOn(store: TokenStore, extra: { keys?: Parameters<typeof createTokenService>[0]["keys"]; mode?: "rotate" | "reuse" } = {}): TokenService {
+	return createTokenService({
+		store,
+		keys: extra.keys ?? { secret: TEST_SECRET },
+		issuer: "https://auth.test",
+		audience: "https://api.test",
+		clock: manualClock(),
+		refresh: { secret: TEST_REFRESH_SECRET, mode: extra.mode ?? "rotate" },
+	});
+}
+
+const attacks = suite("at rest: dumps, query logs, backups, retired tokens, verifiers");
+
+attacks("one dump plus the token retired just before it yields no live token", async () => {
+	const recorded = recordingStore();
+	const service = serviceOn(recorded.store);
+	const first = await service.issue({ subject: "alice" });
+	const live = await service.exchange(first.refreshToken);
+	await recorded.dump();
+	const candidates = recover([first.refreshToken], sightingsOf({ ...recorded, queryLog: [] }), [text(TEST_SECRET)]);
+	assert.ok(candidates.size > 1, "the attacker tried something");
+	assert.not.ok(candidates.has(live.refreshToken), "the dump and the retired token gave the live token");
+	// Days later the live token still works for its holder: nothing the attacker did touched it.
+	assert.is((await service.exchange(live.refreshToken)).sessionId, first.sessionId);
+});
+
+attacks("a dump after every rotation plus the query log, with the session's first token, never reaches the live token", async () => {
+	const recorded = recordingStore();
+	const service = serviceOn(recorded.store);
+	const retired: string[] = [];
+	let current = (await service.issue({ subject: "bob" })).refreshToken;
+	await recorded.dump();
+	for (let i = 0; i < 6; i++) {
+		retired.push(current);
+		current = (await service.exchange(current)).refreshToken;
+		await recorded.dump();
+	}
+	const candidates = recover([retired[0] as string], sightingsOf(recorded), [text(TEST_SECRET)]);
+	for (const token of [...retired.slice(1), current]) assert.not.ok(candidates.has(token), "walked forward to a later token");
+	// With every retired token (the client's whole history) the live one is still out of reach.
+	assert.not.ok(recover(retired, sightingsOf(recorded), [text(TEST_SECRET)]).has(current));
+});
+
+attacks("a verifier holding the HS256 signing secret cannot mint a reuse-mode token from a sid", async () => {
+	const recorded = recordingStore();
+	const service = serviceOn(recorded.store, { mode: "reuse" });
+	const tokens = await service.issue({ subject: "carol", device: "phone" });
+	const claims = await service.verify(tokens.accessToken); // what the verifier sees: the sid
+	const minted = [...deriveReuseTokens(text(TEST_SECRET), claims.sid), ...deriveReuseTokens(sha256(text(TEST_SECRET)), claims.sid)];
+	assert.not.ok(minted.includes(tokens.refreshToken));
+	for (const token of minted) {
+		const outcome = await service.exchange(token).then(
+			() => "exchanged",
+			(error: unknown) => (isTokenError(error) ? error.code : String(error)),
+		);
+		assert.ok(outcome === "ERR_TOKEN_EXPIRED" || outcome === "ERR_TOKEN_UNKNOWN", `a minted token got ${outcome}`);
+	}
+	assert.is((await service.exchange(tokens.refreshToken)).refreshToken, tokens.refreshToken, "the real token still works");
+});
+
+attacks("a verifier holding the JWKS (or even the private signing key) cannot mint a reuse-mode token", async () => {
+	const keys = await generateSigningKeys("EdDSA");
+	const recorded = recordingStore();
+	const service = serviceOn(recorded.store, { mode: "reuse", keys });
+	const tokens = await service.issue({ subject: "dave", device: "tv" });
+	const { sid } = await service.verify(tokens.accessToken);
+	const jwk = keys[0] as { x: string; d: string };
+	const roots = [Buffer.from(jwk.x, "base64url"), Buffer.from(jwk.d, "base64url"), text(JSON.stringify((await service.jwks()).keys[0]))];
+	for (const root of roots) {
+		for (const token of deriveReuseTokens(root, sid)) {
+			assert.is.not(token, tokens.refreshToken);
+			await service.exchange(token).then(
+				() => assert.unreachable("a token minted from signing-key material was accepted"),
+				(error: unknown) => assert.ok(isTokenError(error), String(error)),
+			);
+		}
+	}
+});
+
+attacks("dumps of a reuse-mode session, with its token known to have leaked once, show no usable key material", async () => {
+	const recorded = recordingStore();
+	const service = serviceOn(recorded.store, { mode: "reuse" });
+	const a = await service.issue({ subject: "erin", device: "laptop" });
+	const b = await service.issue({ subject: "erin", device: "phone" });
+	await recorded.dump();
+	// Knowing device A's token, the attacker tries to derive device B's from every byte string of the dump.
+	const rows = recorded.dumps.flat();
+	const roots = rows.flatMap((row) => [row.tokenHash, row.familyHash, ...(row.previousHash === null ? [] : [row.previousHash])]);
+	roots.push(parse(a.refreshToken).secret, parse(a.refreshToken).proof);
+	for (const root of roots) assert.not.ok(deriveReuseTokens(root, b.sessionId).includes(b.refreshToken));
+});
+
+attacks.run();
