@@ -36,7 +36,7 @@ export async function runHttp(ctx: BenchContext, options: { pg: PostgresServer; 
 				if (key === "pgbench") {
 					const before = pg.cpuSeconds();
 					const result = runPgbench(pg, "bench", script, concurrency, Math.max(1, Math.round(config.durationMs / 1000)), ctx.scratch, clientWrap(config));
-					// Includes connection setup and pgbench's init, negligible against seconds of load.
+					// Includes connection setup and pgbench's init (their share: bench/README.md, "known costs").
 					result.postgresCpuPerTransaction = (pg.cpuSeconds() - before) / Math.max(1, result.transactions);
 					pgbench.push(result);
 					continue;

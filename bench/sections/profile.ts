@@ -37,7 +37,7 @@ export async function runRotateProfile(ctx: BenchContext, options: { pg: Postgre
 			concurrency,
 			summary: summarizeProfile(file, {
 				top: 20,
-				inclusive: /nodeAuthHandler|handleAuthRequest|dispatch|toRequest|writeResponse|readBody|parseParams|exchangeRotating|rotateToken|signAccessToken|tokenSet|hashFamilyProof|sealSuccessor|parseRefreshToken|formatRefreshToken|storeCall|toRecord|execute|sign node_modules\/jose/,
+				inclusive: /nodeAuthHandler|handleAuthRequest|dispatch|writeResponse|readBody|parseParams|exchangeRotating|rotateToken|signAccessToken|tokenSet|hashFamilyProof|sealSuccessor|parseRefreshToken|formatRefreshToken|storeCall|toRecord|execute|sign node_modules\/jose/,
 			}),
 		};
 	}
