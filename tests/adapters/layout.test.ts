@@ -62,7 +62,7 @@ test("the checker finds a cycle, and the absence of one", () => {
 });
 
 test("no import cycle anywhere in adapters/ (type-only imports count)", () => {
-	assert.ok(files.size > 10, "the sources were found");
+	assert.ok(files.has(join("adapters", "fetch", "hub.ts")), "the sources were found");
 	const graph = new Map([...files].map(([file, source]) => [file, importsOf(source).filter((specifier) => specifier.startsWith(".")).map((specifier) => resolveImport(file, specifier))]));
 	const cycle = findCycle(graph);
 	assert.is(cycle, null, `import cycle: ${cycle?.join(" -> ")}`);
