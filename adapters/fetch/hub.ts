@@ -158,4 +158,3 @@ export function createHub(service: HubService, options: FetchHandlerOptions): Hu
 		},
 	};
 }
-

@@ -128,9 +128,10 @@ class RawHeaders implements HeadersLike {
 	constructor(private readonly raw: string[]) {}
 
 	get(name: string): string | null {
+		const wanted = name.toLowerCase();
 		let value: string | undefined;
 		for (let i = 0; i + 1 < this.raw.length; i += 2) {
-			if ((this.raw[i] as string).toLowerCase() === name) value = joinHeader(name, value, (this.raw[i + 1] as string).replace(SURROUNDING_WHITESPACE, ""));
+			if ((this.raw[i] as string).toLowerCase() === wanted) value = joinHeader(wanted, value, (this.raw[i + 1] as string).replace(SURROUNDING_WHITESPACE, ""));
 		}
 		return value ?? null;
 	}
