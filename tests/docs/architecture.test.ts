@@ -2,7 +2,8 @@
 // drift from the code: the export map, the invariants and the tests that enforce them, the
 // verbs of the storage port, the one-way data flow, and where time comes from.
 import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
@@ -72,9 +73,40 @@ architecture("the storage port section lists every verb of TOKEN_STORE_VERBS, an
 	assert.equal(firstCells(markdownSection(doc, "Storage port")).sort(), [...TOKEN_STORE_VERBS].sort());
 });
 
+/** What scripts/import-graph.mjs reports about `root` (its --json output). */
+function importGraph(root: string): { edges: Array<{ from: string; to: string }>; cycles: Array<{ path: string[]; library: boolean }>; violations: Array<{ from: string; to: string; files: string[] }> } {
+	return JSON.parse(execFileSync(process.execPath, [join(ROOT, "scripts/import-graph.mjs"), root, "--json"], { encoding: "utf8" }));
+}
+
+architecture("import-graph sees a cycle and an import against the flow in a small tree, and --check fails on it", () => {
+	const root = mkdtempSync(join(tmpdir(), "rk-import-graph-"));
+	try {
+		mkdirSync(join(root, "core"));
+		mkdirSync(join(root, "storage"));
+		// A store importing the port is the flow; the port importing a store closes a cycle.
+		writeFileSync(join(root, "core/port.ts"), 'import type { Row } from "../storage/store.js";\n// import "../adapters/x.js" (a comment: not an edge)\nexport type Port = Row;\n');
+		writeFileSync(join(root, "storage/store.ts"), 'import type { Port } from "../core/port.js";\nexport type Row = { port: Port };\n');
+		const graph = importGraph(root);
+		assert.equal(
+			graph.edges.map(({ from, to }) => `${from} -> ${to}`),
+			["core -> storage", "storage -> core"],
+		);
+		assert.equal(
+			graph.cycles.map((cycle) => cycle.path),
+			[["core", "storage", "core"]],
+		);
+		assert.equal(
+			graph.violations.map((v) => [v.from, v.to, v.files]),
+			[["core", "storage", ["core/port.ts"]]],
+		);
+		assert.throws(() => execFileSync(process.execPath, [join(ROOT, "scripts/import-graph.mjs"), root, "--check"], { stdio: "ignore" }));
+	} finally {
+		rmSync(root, { recursive: true, force: true });
+	}
+});
+
 architecture("the folders import each other along the one-way flow (adapter -> core -> port <- store), without cycles", () => {
-	const output = execFileSync(process.execPath, [join(ROOT, "scripts/import-graph.mjs"), ROOT, "--json"], { encoding: "utf8" });
-	const graph = JSON.parse(output) as { edges: Array<{ from: string; to: string }>; cycles: Array<{ path: string[]; library: boolean }>; violations: Array<{ from: string; to: string; files: string[] }> };
+	const graph = importGraph(ROOT);
 	// Not vacuous: the graph does see the imports every adapter and store makes.
 	assert.ok(graph.edges.some((edge) => edge.from === "adapters" && edge.to === "core"));
 	assert.ok(graph.edges.some((edge) => edge.from === "storage" && edge.to === "core"));
