@@ -13,7 +13,7 @@ export interface AccessCheckRequest {
 	headers: HeadersLike;
 	/**
 	 * The method and the origin the request was sent to, null where the caller did not give them
-	 * (a Server Component passes only headers). DESIGN.md §3: a cookie-authenticated unsafe
+	 * (a Server Component passes only headers). docs/architecture.md: a cookie-authenticated unsafe
 	 * method must come from an allowed origin, the request's own origin by default.
 	 */
 	method: string | null;

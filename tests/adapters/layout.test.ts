@@ -1,4 +1,4 @@
-// The shape of adapters/ (DESIGN.md §2): no import cycles, barrels that only re-export, files
+// The shape of adapters/ (docs/architecture.md): no import cycles, barrels that only re-export, files
 // that hold one concern, adapters that import the modules they use rather than the fetch
 // barrel, and no adapter module that loads the whole core (bundle size of adapters/fetch).
 import { readdirSync, readFileSync } from "node:fs";
