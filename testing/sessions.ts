@@ -104,8 +104,8 @@ export function sessionCases(options: { races: number }): ContractCase[] {
 			name: "openReusableSession: a null device matches only a null device; another device or subject does not match",
 			async run({ store }) {
 				const noDevice = await create(store, { mode: "reuse", device: null });
-				const same1 = record({ mode: "reuse", device: null, subject: noDevice.subject });
-				same((await store.openReusableSession(same1)).id, noDevice.id, "a null device matches the live session with a null device");
+				const alsoNull = record({ mode: "reuse", device: null, subject: noDevice.subject });
+				same((await store.openReusableSession(alsoNull)).id, noDevice.id, "a null device matches the live session with a null device");
 				const phone = record({ mode: "reuse", device: "phone", subject: noDevice.subject });
 				same((await store.openReusableSession(phone)).id, phone.id, "another device of the same subject opens its own session");
 				const stranger = record({ mode: "reuse", device: null });
