@@ -19,6 +19,11 @@ const project = join(work, "project");
 const env: NodeJS.ProcessEnv = { ...process.env, npm_config_update_notifier: "false", npm_config_fund: "false", npm_config_audit: "false" };
 delete env.NODE_OPTIONS;
 
+// The timings record is shared with the other e2e files of the run: report only this file's.
+test.before(() => {
+	for (const step of Object.keys(timings)) delete timings[step];
+});
+
 test.after(() => {
 	if (process.env.KEEP_E2E_DIR === undefined) rmSync(work, { recursive: true, force: true });
 	timings.total = Math.round(performance.now() - started);
