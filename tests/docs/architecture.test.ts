@@ -4,7 +4,7 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { TOKEN_STORE_VERBS } from "../../core/index.js";
@@ -30,10 +30,25 @@ function runners(): Array<{ folder: string; pattern: RegExp }> {
 /** The test files that some npm script runs. */
 const RUN_FILES = runners().flatMap(({ folder, pattern }) => repoFiles(pattern, folder));
 
-/** Whether `file` (a test module that is not itself a suite) is imported by a file that runs. */
+/** Every repository file a test that runs imports, directly or through other modules (relative imports). */
+function importedByRunFiles(): Set<string> {
+	const seen = new Set<string>();
+	const pending = [...RUN_FILES];
+	while (pending.length > 0) {
+		const file = pending.pop() as string;
+		if (seen.has(file) || !existsSync(join(ROOT, file))) continue;
+		seen.add(file);
+		for (const match of readText(file).matchAll(/from "(\.{1,2}\/[^"]+)\.js"/g)) {
+			pending.push(join(dirname(file), `${match[1] as string}.ts`));
+		}
+	}
+	return seen;
+}
+const REACHED = importedByRunFiles();
+
+/** Whether `file` (a module that is not itself a suite) is imported, at any depth, by a file that runs. */
 function importedByARunFile(file: string): boolean {
-	const module = file.split("/").pop()?.replace(/\.ts$/, ".js") as string;
-	return RUN_FILES.some((runner) => readText(runner).includes(`/${module}"`));
+	return REACHED.has(file);
 }
 
 architecture("the export table lists exactly the subpaths of package.json's export map", () => {
