@@ -14,7 +14,8 @@
  * @module
  */
 export { drizzleStore } from "./store.js";
-export type { DrizzleDatabase, DrizzleStoreOptions } from "./store.js";
+export type { DrizzleStoreOptions } from "./store.js";
+export type { DrizzleDatabase } from "./driver.js";
 export { migrate } from "./migrate.js";
 export type { MigrateOptions } from "./migrate.js";
 export { openStore, DEFAULT_PGLITE_DIRECTORY } from "./open.js";

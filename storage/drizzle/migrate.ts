@@ -1,13 +1,14 @@
-import { existsSync } from "node:fs";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { sql } from "drizzle-orm";
-import { readMigrationFiles } from "drizzle-orm/migrator";
-import { assertSupportedDatabase, type DrizzleDatabase } from "./store.js";
+import { assertSupportedDatabase, type DrizzleDatabase } from "./driver.js";
+import { MIGRATIONS, type ShippedMigration } from "./migrations.js";
 
 /** Options of {@link migrate}. */
 export interface MigrateOptions {
-	/** Where the SQL migrations are. Default: the `drizzle/` folder shipped in the package. */
+	/**
+	 * A folder of drizzle-kit migrations (`meta/_journal.json` and the `.sql` files) to apply
+	 * instead of the package's own. Read with Node's file system, which is loaded only when this
+	 * is given. Default: the migrations of the package's `drizzle/` folder, built into the code.
+	 */
 	migrationsFolder?: string;
 }
 
@@ -35,7 +36,7 @@ const MIGRATIONS_TABLE = "__refresh_kit_migrations";
  */
 export async function migrate(db: DrizzleDatabase, options: MigrateOptions = {}): Promise<void> {
 	assertSupportedDatabase(db);
-	const migrations = readMigrationFiles({ migrationsFolder: options.migrationsFolder ?? shippedMigrationsFolder() });
+	const migrations = options.migrationsFolder === undefined ? MIGRATIONS : await readMigrationFolder(options.migrationsFolder);
 	await db.transaction(async (tx) => {
 		// A server-wide statement_timeout must not cut a migration (an index build) short.
 		await tx.execute(sql`select set_config('statement_timeout', '0', true)`);
@@ -56,14 +57,8 @@ export async function migrate(db: DrizzleDatabase, options: MigrateOptions = {})
 	});
 }
 
-/**
- * The `drizzle/` folder of this package: two levels up from the source (storage/drizzle/) and
- * from the built entry (dist/storage/), one level up from a shared chunk in dist/.
- */
-function shippedMigrationsFolder(): string {
-	for (const relative of ["./drizzle/", "../drizzle/", "../../drizzle/"]) {
-		const folder = fileURLToPath(new URL(relative, import.meta.url));
-		if (existsSync(join(folder, "meta", "_journal.json"))) return folder;
-	}
-	throw new Error("refresh-kit: the shipped drizzle/ migrations folder was not found; pass migrationsFolder");
+/** A migrations folder as drizzle-orm reads it; its migrator module reads the file system, hence the dynamic import. */
+async function readMigrationFolder(folder: string): Promise<readonly Pick<ShippedMigration, "folderMillis" | "hash" | "sql">[]> {
+	const { readMigrationFiles } = await import("drizzle-orm/migrator");
+	return readMigrationFiles({ migrationsFolder: folder });
 }

@@ -1,9 +1,8 @@
-import { mkdirSync } from "node:fs";
-import { resolve } from "node:path";
 import { TokenError } from "../../core/errors.js";
 import type { TokenStore } from "../../core/port.js";
 import { migrate } from "./migrate.js";
-import { drizzleStore, type DrizzleDatabase } from "./store.js";
+import type { DrizzleDatabase } from "./driver.js";
+import { drizzleStore } from "./store.js";
 
 /** Options of {@link openStore}. */
 export interface OpenStoreOptions {
@@ -93,8 +92,10 @@ async function openPglite(location: string): Promise<OpenedStore> {
 	if (location === "memory") {
 		client = new PGlite();
 	} else {
+		// Node's file system only here, so that importing this module needs none (edge runtimes).
+		const [{ mkdir }, { resolve }] = await Promise.all([import("node:fs/promises"), import("node:path")]);
 		const directory = resolve(location === "" ? DEFAULT_PGLITE_DIRECTORY : location);
-		mkdirSync(directory, { recursive: true });
+		await mkdir(directory, { recursive: true });
 		client = new PGlite(directory);
 	}
 	const db = drizzle(client);
