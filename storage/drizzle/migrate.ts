@@ -23,7 +23,8 @@ const MIGRATIONS_TABLE = "__refresh_kit_migrations";
  * Creates or upgrades the refresh-kit tables. Idempotent, and safe when several instances
  * run it at once: one transaction under an advisory lock, so the others wait and then find
  * nothing left to do. Keeps its own journal (`drizzle.__refresh_kit_migrations`), apart from
- * the app's Drizzle migrations.
+ * the app's Drizzle migrations. The migrations are built into the code, so it needs no file
+ * system (edge runtimes) unless given `migrationsFolder`.
  *
  * @example
  * ```ts

@@ -62,9 +62,10 @@ async function openPostgres(url: string, options: OpenStoreOptions): Promise<Ope
 		// its promise: a backend terminated (or timed out) during it crashes the process with an
 		// unhandled rejection (porsager/postgres#1192, #1223). The store binds no arrays.
 		fetch_types: false,
-		// postgres.js's default reconnect delay grows pool-wide to 10-20 s while the server is down,
-		// so clients kept getting 503s for seconds after it was back, and refreshes retried past
-		// reuseGrace became reuse (tests/reliability/postgres-crash.long.ts). Retry within a second.
+		// postgres.js's default reconnect delay grows pool-wide while the server is down, so after
+		// an outage clients kept getting 503s, and refreshes retried past reuseGrace became reuse
+		// (tests/reliability/postgres-crash.long.ts; the figures are in docs/postgres-store.md).
+		// Retry within a second.
 		backoff: (retries: number) => (0.5 + Math.random() / 2) * Math.min(0.05 * 2 ** retries, 1),
 		onnotice: () => {},
 		connection: {
