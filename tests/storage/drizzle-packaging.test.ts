@@ -2,7 +2,7 @@
 // code match drizzle/ exactly, and no Node builtin is reachable from the entry through static
 // imports (scripts/check-edge-imports.mjs, which these tests also show can fail).
 import { execFile } from "node:child_process";
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -43,26 +43,27 @@ test("the embedded migrations are drizzle/ as drizzle-orm reads it: statements, 
 });
 
 test("migrate applies the folder given as migrationsFolder, and the embedded migrations by default", async () => {
-	// drizzle/ cut back to its first migration, as an app pinned to refresh-kit's first release has it.
+	// A drizzle-kit folder with one migration, older than the package's (the journal table
+	// applies what is newer than its newest row).
 	const folder = mkdtempSync(join(tmpdir(), "rk-migrations-"));
 	const client = new PGlite();
 	try {
-		cpSync("drizzle", folder, { recursive: true });
-		const journal = JSON.parse(readFileSync(join(folder, "meta", "_journal.json"), "utf8")) as { entries: unknown[] };
-		journal.entries = journal.entries.slice(0, 1);
-		writeFileSync(join(folder, "meta", "_journal.json"), JSON.stringify(journal));
+		mkdirSync(join(folder, "meta"));
+		writeFileSync(join(folder, "meta", "_journal.json"), JSON.stringify({ version: "7", dialect: "postgresql", entries: [{ idx: 0, version: "7", when: 1, tag: "0000_probe", breakpoints: true }] }));
+		writeFileSync(join(folder, "0000_probe.sql"), "CREATE TABLE rk_probe (id integer);--> statement-breakpoint\nINSERT INTO rk_probe VALUES (1);");
+		const probe = readMigrationFiles({ migrationsFolder: folder })[0]?.hash;
 		const db = drizzle(client);
 		const applied = async () => (await client.query<{ hash: string }>("select hash from drizzle.__refresh_kit_migrations order by id")).rows.map((row) => row.hash);
-		const hasPruneAfter = async () => (await client.query("select 1 from information_schema.columns where table_name = 'refresh_kit_sessions' and column_name = 'prune_after'")).rows.length === 1;
+		const tables = async () => (await client.query<{ name: string }>("select table_name as name from information_schema.tables where table_schema = 'public' order by 1")).rows.map((row) => row.name);
 
 		await migrate(db, { migrationsFolder: folder });
-		assert.equal(await applied(), [MIGRATIONS[0]?.hash]);
-		assert.is(await hasPruneAfter(), false);
+		assert.equal(await applied(), [probe]);
+		assert.equal(await tables(), ["rk_probe"]);
 		await migrate(db);
-		assert.equal(await applied(), MIGRATIONS.map((migration) => migration.hash));
-		assert.is(await hasPruneAfter(), true);
+		assert.equal(await applied(), [probe, ...MIGRATIONS.map((migration) => migration.hash)]);
+		assert.equal(await tables(), ["refresh_kit_sessions", "rk_probe"]);
 		await migrate(db, { migrationsFolder: folder });
-		assert.is((await applied()).length, MIGRATIONS.length, "an older folder applies nothing");
+		assert.is((await applied()).length, 1 + MIGRATIONS.length, "an older folder applies nothing");
 		let missing: unknown = null;
 		await migrate(db, { migrationsFolder: join(folder, "absent") }).catch((error: unknown) => (missing = error));
 		assert.instance(missing, Error, "a folder without a journal is an error");
