@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import { assertSupportedDatabase, type DrizzleDatabase } from "./driver.js";
-import { MIGRATIONS, type ShippedMigration } from "./migrations.js";
+import { MIGRATIONS } from "./migrations.js";
 
 /** Options of {@link migrate}. */
 export interface MigrateOptions {
@@ -10,6 +10,18 @@ export interface MigrateOptions {
 	 * is given. Default: the migrations of the package's `drizzle/` folder, built into the code.
 	 */
 	migrationsFolder?: string;
+}
+
+/** One migration of a drizzle-kit folder, as drizzle-orm's `readMigrationFiles` reads it. */
+export interface ShippedMigration {
+	/** The file's name in the folder, without `.sql`. */
+	readonly tag: string;
+	/** The journal's `when`: the migration's place in the order, recorded in the journal table. */
+	readonly folderMillis: number;
+	/** SHA-256 of the file, hex. */
+	readonly hash: string;
+	/** The file split at drizzle-kit's `--> statement-breakpoint` markers. */
+	readonly sql: readonly string[];
 }
 
 /** pg_advisory_xact_lock(int, int) key that serializes concurrent migrate() calls ("RKM1", 0). */
