@@ -16,5 +16,5 @@ peers=$(node -e 'const p=require(process.argv[1]);const d=p.devDependencies||{};
 npm install --no-audit --no-fund --prefer-offline "./$tarball" $peers >/dev/null
 node "$OLDPWD/scripts/smoke-exports.mjs" refresh-kit
 # The drizzle subpath as published, with its peers installed: no Node builtin among its static
-# imports, so it loads on edge runtimes (DESIGN.md §3).
+# imports, so it loads on edge runtimes (docs/architecture.md).
 node "$OLDPWD/scripts/check-edge-imports.mjs" node_modules/refresh-kit/dist/storage/drizzle.js
