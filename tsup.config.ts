@@ -9,12 +9,14 @@ export default defineConfig({
 		"adapters/node": "adapters/node/index.ts",
 		"adapters/next": "adapters/next/index.ts",
 		client: "client/index.ts",
+		testing: "testing/index.ts",
 	},
 	format: ["esm", "cjs"],
 	// tsup 8 passes `baseUrl` to the compiler for the .d.ts build; TypeScript 6 rejects it (TS5101) unless silenced.
 	dts: { compilerOptions: { ignoreDeprecations: "6.0" } },
-	// import.meta.url in the CJS output (the drizzle store locates its shipped migrations with it).
-	shims: true,
+	// Keep `node:` specifiers (tsup strips them by default): Deno and Bun resolve Node builtins by
+	// them, and refresh-kit/testing's node:assert is meant to load there too. Node >= 20.19 has them.
+	removeNodeProtocol: false,
 	clean: true,
 	sourcemap: true,
 	target: "es2022",

@@ -3,9 +3,10 @@
 // (closed loop). Chained: a client sends the refresh token it got back in its previous answer.
 //
 // It speaks HTTP/1.1 over raw sockets rather than through node:http's client, because client,
-// server and PostgreSQL share two cores and node:http's client costs several times more CPU per
-// request than the few string operations below. Requests are pre-rendered templates; answers
-// are parsed just enough (status, Content-Length or chunked, one JSON string field).
+// server and PostgreSQL share the machine's cores: every µs the client spends per request is
+// taken from the server under test (what node:http's client would cost: bench/README.md, "known
+// costs"). Requests are pre-rendered templates; answers are parsed just enough (status,
+// Content-Length or chunked, one JSON string field).
 //
 // usage: node --import tsx bench/loadgen.ts '<json LoadSpec>'
 // prints: MEASURE_START / MEASURE_END around the measured window, then RESULT <json>.

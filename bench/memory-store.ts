@@ -1,10 +1,10 @@
 // Section 6b: bytes per session held by the memory store. Run with --expose-gc.
 //
 // Sessions are inserted with store.createSession, built in the shape the service's issue()
-// builds them (core/service.ts newSession: UUID, separate 32-byte hash arrays, dates, no
-// claims), because signing a million access tokens only adds minutes; hashes come from
-// random 32-byte arrays (the store treats them as opaque bytes; each is its own Uint8Array, as
-// core's SHA-256 returns them).
+// builds them (core/context.ts newSession: UUID, separate 32-byte hash arrays, dates, no
+// claims), because the access tokens issue() would sign add run time and no bytes to the store
+// (bench/README.md, "known costs"); hashes come from random 32-byte arrays (the store treats
+// them as opaque bytes; each is its own Uint8Array, as core's SHA-256 returns them).
 // A calibration issues `calibrate` sessions through service.issue() to show the two agree.
 // Then every session is rotated once (previous hash + sealed successor filled in), the steady
 // state of a rotating store.

@@ -54,10 +54,11 @@ export async function signAccessToken(ring: KeyRing, settings: AccessTokenSettin
 	};
 	if (settings.clientId !== null) payload.client_id = settings.clientId;
 	if (key.hmacSecret !== null) {
-		// HS256 is one HMAC over the JWS signing input (RFC 7515 §5.1); computed here it costs
-		// ~40 µs of CPU against ~90 µs for jose's SignJWT over WebCrypto (a thread-pool job per
-		// call), on the hot path of every exchange. The bytes are the same: jose serializes header
-		// and payload with JSON.stringify too, and tests verify every signed token with jose.
+		// HS256 is one HMAC over the JWS signing input (RFC 7515 §5.1), computed here without
+		// jose's SignJWT, which goes through WebCrypto (a thread-pool job per call) on the hot path
+		// of every exchange (cost: bench/README.md, "known costs"). The bytes are the same: jose
+		// serializes header and payload with JSON.stringify too, and tests verify every signed
+		// token with jose.
 		const input = `${encodedHeader(key)}.${encodeBase64urlNoPadding(utf8(JSON.stringify(payload)))}`;
 		return `${input}.${encodeBase64urlNoPadding(hmacSha256(key.hmacSecret, utf8(input)))}`;
 	}
@@ -99,7 +100,8 @@ export function createAccessTokenVerifier(ring: KeyRing, settings: VerifySetting
 	};
 	// A token whose protected header is byte for byte the one signAccessToken writes for a loaded
 	// key (so alg, kid and typ are known to match) gets that CryptoKey directly: jose then skips
-	// the key-function path, which cost 11-15 % of verify's throughput. Anything else takes getKey.
+	// the key-function path, a measurable share of verify's cost (bench/README.md). Anything else
+	// takes getKey.
 	const byHeader = new Map<string, CryptoKey>();
 	async function loadKey(key: ResolvedKey): Promise<CryptoKey> {
 		const cryptoKey = await key.verifyKey();
@@ -118,9 +120,9 @@ export function createVerifierFunction(
 	settings: VerifySettings,
 	knownKey?: (token: string) => CryptoKey | undefined,
 ): (token: unknown) => Promise<AccessClaims> {
-	// One options object for every call (a fresh object per call cost ~15 % of verify's
-	// throughput); jose reads `currentDate` once per verification, so the getter still takes
-	// the time from the injected clock.
+	// One options object for every call (a fresh object per call is a measurable share of
+	// verify's cost, bench/README.md); jose reads `currentDate` once per verification, so the
+	// getter still takes the time from the injected clock.
 	const options: JWTVerifyOptions = {
 		algorithms,
 		typ: "at+jwt",

@@ -8,9 +8,9 @@ export { constantTimeEqual, sha256 };
 
 const encoder = new TextEncoder();
 
-// CSPRNG output drawn 4 KiB at a time: one getRandomValues call costs ~3.5 µs on Node 20
-// whatever its size, and an exchange needs two draws. Each byte is handed out once, copied,
-// and wiped from the pool (Node pools randomUUID's entropy the same way).
+// CSPRNG output drawn 4 KiB at a time: a getRandomValues call has a fixed cost whatever its
+// size (bench/README.md, "known costs"), and an exchange needs two draws. Each byte is handed
+// out once, copied, and wiped from the pool (Node pools randomUUID's entropy the same way).
 const POOL_SIZE = 4096;
 const pool = new Uint8Array(POOL_SIZE);
 let poolOffset = POOL_SIZE;

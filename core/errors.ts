@@ -9,9 +9,9 @@ export const ERROR_CODES = {
 	ERR_TOKEN_REVOKED: { when: "the session was revoked", http: "400 `invalid_grant`" },
 	ERR_TOKEN_REUSED: { when: "a used token presented outside the grace window", http: "400 `invalid_grant`" },
 	ERR_ACCESS_TOKEN_INVALID: { when: "bad signature, alg, typ, iss, aud or format", http: "401 `invalid_token`" },
-	ERR_ACCESS_TOKEN_EXPIRED: { when: "past `exp` plus the clock tolerance", http: "401 `invalid_token`" },
+	ERR_ACCESS_TOKEN_EXPIRED: { when: "past `exp` plus the clock tolerance (`clockTolerance`, default 5 s)", http: "401 `invalid_token`" },
 	ERR_STORE_UNAVAILABLE: {
-		when: "the store failed or exceeded `storeTimeout`; the call may or may not have taken effect: retry with the same token (a rotation that did commit gives a retry inside the grace window the same successor)",
+		when: "the store failed or exceeded `storeTimeout` (default 5 s); the call may or may not have taken effect: retry with the same token (a rotation that did commit gives a retry inside the grace window the same successor)",
 		http: "503 `temporarily_unavailable`",
 	},
 	ERR_CONFIG_INVALID: { when: "bad options, thrown when a service, store, handler or verifier is created", http: "—" },

@@ -21,4 +21,23 @@ for (const subpath of Object.keys(manifest.exports)) {
 		console.log(`FAIL ${specifier}: ${error instanceof Error ? error.message : error}`);
 	}
 }
+
+// refresh-kit/testing is only of use if it runs from the tarball: the installed contract against
+// the installed memory store, from both module systems (a short race keeps this quick).
+if (manifest.exports["./testing"] !== undefined) {
+	for (const [system, load] of [
+		["import", (specifier) => import(specifier)],
+		["require", (specifier) => require(specifier)],
+	]) {
+		try {
+			const { testTokenStore } = await load(`${name}/testing`);
+			const { memoryStore } = await load(`${name}/storage/memory`);
+			await testTokenStore("memoryStore", () => memoryStore(), { races: 20 });
+			console.log(`ok   ${name}/testing (${system}): the contract passes memoryStore()`);
+		} catch (error) {
+			failures++;
+			console.log(`FAIL ${name}/testing (${system}): ${error instanceof Error ? error.message : error}`);
+		}
+	}
+}
 if (failures > 0) process.exit(1);

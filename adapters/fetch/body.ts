@@ -1,8 +1,6 @@
 // Request bodies for the fetch hub: a bounded reader and a strict parser of OAuth
 // parameters (form or flat JSON). Web platform only, like core/.
-
-/** Parameters of a request body. A null-prototype record: keys like `__proto__` are plain data. */
-export type Params = Readonly<Record<string, string>>;
+import type { Params } from "./types.js";
 
 /** Why a body was refused. The hub maps each to a status and an RFC 6749 §5.2 error. */
 export type BodyProblem = "too-large" | "unsupported-type" | "malformed" | "duplicate";

@@ -1,9 +1,10 @@
-// IncomingMessage as the fetch hub reads it: method, normalized path, origin, headers joined the
-// way `Headers` joins them, and the body read up to the limit as it arrives.
+// IncomingMessage as the fetch hub and the access check read it: method, normalized path,
+// origin, headers joined the way `Headers` joins them, and the body read up to the limit as it
+// arrives.
 import type { IncomingMessage } from "node:http";
 import type { TLSSocket } from "node:tls";
-import type { HeadersLike } from "../fetch/http.js";
-import type { HubRequest } from "../fetch/hub.js";
+import type { AccessCheckRequest } from "../fetch/access.js";
+import type { HeadersLike, HubRequest } from "../fetch/types.js";
 
 // What `new Request()` refuses, so the hub never sees a request /login could not hand to authenticate.
 const FORBIDDEN_METHOD = /^(?:CONNECT|TRACE|TRACK)$/i;
@@ -11,6 +12,8 @@ const NORMALIZED_METHOD = /^(?:DELETE|GET|HEAD|OPTIONS|POST|PUT)$/i;
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // Valid and already without surrounding whitespace (what Node's parser hands over), else trimmed and checked again.
 const TRIMMED_VALUE = /^(?:[^\0\r\n\t ](?:[^\0\r\n]*[^\0\r\n\t ])?)?$/;
+// What `Headers` trims from a value: HTTP whitespace only (not, say, U+00A0 as String#trim does).
+const SURROUNDING_WHITESPACE = /^[\t\n\r ]+|[\t\n\r ]+$/g;
 const EMPTY = new Uint8Array(0);
 
 /** The hub's view of an IncomingMessage: a class, so a request allocates no closures. */
@@ -61,15 +64,30 @@ export function toHubRequest(req: IncomingMessage, target: string): HubRequest |
 	return new NodeRequest(method, url.pathname, url.origin, new HeaderMap(headers), req, url, parsed);
 }
 
-let lastHost: { key: string; url: URL | null } = { key: "", url: null };
+/**
+ * What the access check reads: the method, the origin the request was sent to, and the
+ * headers as `Headers` would show them (two Authorization headers are joined, not one of
+ * them dropped as `req.headers` does), so the Node and fetch adapters decide alike.
+ */
+export function toAccessCheckRequest(req: IncomingMessage): AccessCheckRequest {
+	const host = hostURL(req);
+	return { method: req.method ?? null, origin: host.username === "" && host.password === "" ? host.origin : null, headers: new RawHeaders(req.rawHeaders) };
+}
 
-function requestURL(req: IncomingMessage, target: string): URL | null {
+let lastHost: { key: string; url: URL } = { key: "", url: new URL("http://localhost") };
+
+/** The scheme and Host of a request as a URL; an unusable Host counts as localhost. */
+function hostURL(req: IncomingMessage): URL {
 	const base = `${(req.socket as TLSSocket).encrypted === true ? "https" : "http"}://`;
 	const key = base + (req.headers.host ?? "");
+	// One Host per server, usually: parse it once.
+	if (lastHost.key !== key) lastHost = { key, url: new URL(URL.canParse(key) ? key : base + "localhost") };
+	return lastHost.url;
+}
+
+function requestURL(req: IncomingMessage, target: string): URL | null {
+	const host = hostURL(req);
 	try {
-		// One Host per server, usually: parse it once.
-		if (lastHost.key !== key) lastHost = { key, url: new URL(URL.canParse(key) ? key : base + "localhost") };
-		const host = lastHost.url as URL;
 		// An origin-form target is a path even when it starts with "//" (RFC 9112 §3.2.1); as a
 		// relative URL, "//evil.example/auth/token" would name another host, and with it the
 		// origin the cookie-mode check compares Origin with.
@@ -91,15 +109,32 @@ function headerMap(raw: string[]): Record<string, string> | null {
 		let value = raw[i + 1] as string;
 		if (name.startsWith(":")) continue;
 		if (!TRIMMED_VALUE.test(value)) {
-			value = value.replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, "");
+			value = value.replace(SURROUNDING_WHITESPACE, "");
 			if (/[\0\r\n]/.test(value)) return null;
 		}
 		if (!HEADER_NAME.test(name)) return null;
-		const previous = headers[name];
-		// HTTP/2 may split the Cookie header; its parts join with "; ", not ", ".
-		headers[name] = previous === undefined ? value : previous + (name === "cookie" ? "; " : ", ") + value;
+		headers[name] = joinHeader(name, headers[name], value);
 	}
 	return headers;
+}
+
+function joinHeader(name: string, previous: string | undefined, value: string): string {
+	// HTTP/2 may split the Cookie header; its parts join with "; ", not ", ".
+	return previous === undefined ? value : previous + (name === "cookie" ? "; " : ", ") + value;
+}
+
+/** Headers looked up in `rawHeaders` when asked for, without building a map. */
+class RawHeaders implements HeadersLike {
+	constructor(private readonly raw: string[]) {}
+
+	get(name: string): string | null {
+		const wanted = name.toLowerCase();
+		let value: string | undefined;
+		for (let i = 0; i + 1 < this.raw.length; i += 2) {
+			if ((this.raw[i] as string).toLowerCase() === wanted) value = joinHeader(wanted, value, (this.raw[i + 1] as string).replace(SURROUNDING_WHITESPACE, ""));
+		}
+		return value ?? null;
+	}
 }
 
 /** At most `limit` bytes of the body, or null; the rest is left to discardUnreadBody. */

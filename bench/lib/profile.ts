@@ -112,16 +112,3 @@ export function summarizeProfile(path: string, options: { top?: number; inclusiv
 function shortUrl(url: string): string {
 	return url.replace(/^file:\/\/.*?\/(node_modules\/|core\/|storage\/|adapters\/|bench\/|examples\/)/, "$1");
 }
-
-/** Markdown lines for RESULTS.md. */
-export function profileMarkdown(summary: ProfileSummary, title: string): string {
-	const lines = [`**${title}** (${summary.totalMs.toFixed(0)} ms of samples, idle excluded)`, "", "| owner | share of CPU |", "|---|---|"];
-	for (const { owner, share } of summary.byOwner.slice(0, 10)) lines.push(`| ${owner} | ${(share * 100).toFixed(1)} % |`);
-	lines.push("", "| hottest functions (self time) | owner | share |", "|---|---|---|");
-	for (const { name, owner, share } of summary.bySelf) lines.push(`| \`${name}\` | ${owner} | ${(share * 100).toFixed(1)} % |`);
-	if (summary.inclusive.length > 0) {
-		lines.push("", "| inclusive time of | share |", "|---|---|");
-		for (const { name, share } of summary.inclusive) lines.push(`| \`${name}\` | ${(share * 100).toFixed(1)} % |`);
-	}
-	return lines.join("\n");
-}

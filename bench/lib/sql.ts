@@ -18,7 +18,8 @@ export const TABLE = "refresh_kit_sessions";
  * every 32-byte hash column filled. Every tenth row (g % 10 = 0) expired 8 days ago: prunable
  * with the default 7-day retention, and never picked by the pgbench script. `prune_after` is
  * the expiry, as the store writes it for a session created with that expiry. Constants are
- * computed once (the cross join), because per-row expression cost dominates a bulk load.
+ * computed once (the cross join) so that each row pays only for its own values: per-row work is
+ * what a bulk load's time is made of (bench/README.md, "known costs").
  */
 export function fillSql(from: number, to: number): string {
 	return `insert into ${TABLE} (id, created_at, last_used_at, rotated_at, expires_at, absolute_expires_at, revoked_at, generation, mode, subject, device, family_hash, token_hash, previous_hash, sealed_successor, claims, prune_after)

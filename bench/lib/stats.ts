@@ -111,3 +111,8 @@ export function ratio(a: number, b: number): number {
 export function fmtRatio(value: number): string {
 	return Number.isFinite(value) ? `${value.toFixed(value >= 10 ? 1 : 2)}×` : "n/a";
 }
+
+/** The same summary in another unit (e.g. µs → ms). */
+export function mapSummary(summary: Summary, map: (value: number) => number): Summary {
+	return { median: map(summary.median), min: map(summary.min), max: map(summary.max), n: summary.n };
+}

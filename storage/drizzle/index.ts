@@ -1,7 +1,8 @@
 /**
  * The PostgreSQL store: Drizzle over postgres.js in production, the embedded PGlite for
  * zero-setup apps and tests. One table, `refresh_kit_sessions`, one row per session; the
- * SQL migrations ship in the package (`drizzle/`).
+ * SQL migrations (`drizzle/`) are built into the code. Web-safe to import (edge runtimes): Node's
+ * builtins load only when called, for a file-backed PGlite or `migrate`'s `migrationsFolder`.
  *
  * @example
  * ```ts
@@ -14,7 +15,8 @@
  * @module
  */
 export { drizzleStore } from "./store.js";
-export type { DrizzleDatabase, DrizzleStoreOptions } from "./store.js";
+export type { DrizzleStoreOptions } from "./store.js";
+export type { DrizzleDatabase } from "./driver.js";
 export { migrate } from "./migrate.js";
 export type { MigrateOptions } from "./migrate.js";
 export { openStore, DEFAULT_PGLITE_DIRECTORY } from "./open.js";

@@ -1,14 +1,27 @@
-import { existsSync } from "node:fs";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { sql } from "drizzle-orm";
-import { readMigrationFiles } from "drizzle-orm/migrator";
-import { assertSupportedDatabase, type DrizzleDatabase } from "./store.js";
+import { assertSupportedDatabase, type DrizzleDatabase } from "./driver.js";
+import { MIGRATIONS } from "./migrations.js";
 
 /** Options of {@link migrate}. */
 export interface MigrateOptions {
-	/** Where the SQL migrations are. Default: the `drizzle/` folder shipped in the package. */
+	/**
+	 * A folder of drizzle-kit migrations (`meta/_journal.json` and the `.sql` files) to apply
+	 * instead of the package's own. Read with Node's file system, which is loaded only when this
+	 * is given. Default: the migrations of the package's `drizzle/` folder, built into the code.
+	 */
 	migrationsFolder?: string;
+}
+
+/** One migration of a drizzle-kit folder, as drizzle-orm's `readMigrationFiles` reads it. */
+export interface ShippedMigration {
+	/** The file's name in the folder, without `.sql`. */
+	readonly tag: string;
+	/** The journal's `when`: the migration's place in the order, recorded in the journal table. */
+	readonly folderMillis: number;
+	/** SHA-256 of the file, hex. */
+	readonly hash: string;
+	/** The file split at drizzle-kit's `--> statement-breakpoint` markers. */
+	readonly sql: readonly string[];
 }
 
 /** pg_advisory_xact_lock(int, int) key that serializes concurrent migrate() calls ("RKM1", 0). */
@@ -22,7 +35,8 @@ const MIGRATIONS_TABLE = "__refresh_kit_migrations";
  * Creates or upgrades the refresh-kit tables. Idempotent, and safe when several instances
  * run it at once: one transaction under an advisory lock, so the others wait and then find
  * nothing left to do. Keeps its own journal (`drizzle.__refresh_kit_migrations`), apart from
- * the app's Drizzle migrations.
+ * the app's Drizzle migrations. The migrations are built into the code, so it needs no file
+ * system (edge runtimes) unless given `migrationsFolder`.
  *
  * @example
  * ```ts
@@ -35,7 +49,7 @@ const MIGRATIONS_TABLE = "__refresh_kit_migrations";
  */
 export async function migrate(db: DrizzleDatabase, options: MigrateOptions = {}): Promise<void> {
 	assertSupportedDatabase(db);
-	const migrations = readMigrationFiles({ migrationsFolder: options.migrationsFolder ?? shippedMigrationsFolder() });
+	const migrations = options.migrationsFolder === undefined ? MIGRATIONS : await readMigrationFolder(options.migrationsFolder);
 	await db.transaction(async (tx) => {
 		// A server-wide statement_timeout must not cut a migration (an index build) short.
 		await tx.execute(sql`select set_config('statement_timeout', '0', true)`);
@@ -56,14 +70,8 @@ export async function migrate(db: DrizzleDatabase, options: MigrateOptions = {})
 	});
 }
 
-/**
- * The `drizzle/` folder of this package: two levels up from the source (storage/drizzle/) and
- * from the built entry (dist/storage/), one level up from a shared chunk in dist/.
- */
-function shippedMigrationsFolder(): string {
-	for (const relative of ["./drizzle/", "../drizzle/", "../../drizzle/"]) {
-		const folder = fileURLToPath(new URL(relative, import.meta.url));
-		if (existsSync(join(folder, "meta", "_journal.json"))) return folder;
-	}
-	throw new Error("refresh-kit: the shipped drizzle/ migrations folder was not found; pass migrationsFolder");
+/** A migrations folder as drizzle-orm reads it; its migrator module reads the file system, hence the dynamic import. */
+async function readMigrationFolder(folder: string): Promise<readonly Pick<ShippedMigration, "folderMillis" | "hash" | "sql">[]> {
+	const { readMigrationFiles } = await import("drizzle-orm/migrator");
+	return readMigrationFiles({ migrationsFolder: folder });
 }

@@ -1,9 +1,8 @@
-import { mkdirSync } from "node:fs";
-import { resolve } from "node:path";
 import { TokenError } from "../../core/errors.js";
 import type { TokenStore } from "../../core/port.js";
 import { migrate } from "./migrate.js";
-import { drizzleStore, type DrizzleDatabase } from "./store.js";
+import type { DrizzleDatabase } from "./driver.js";
+import { drizzleStore } from "./store.js";
 
 /** Options of {@link openStore}. */
 export interface OpenStoreOptions {
@@ -63,9 +62,10 @@ async function openPostgres(url: string, options: OpenStoreOptions): Promise<Ope
 		// its promise: a backend terminated (or timed out) during it crashes the process with an
 		// unhandled rejection (porsager/postgres#1192, #1223). The store binds no arrays.
 		fetch_types: false,
-		// postgres.js's default reconnect delay grows pool-wide to 10-20 s while the server is down,
-		// so clients kept getting 503s for seconds after it was back, and refreshes retried past
-		// reuseGrace became reuse (tests/reliability/postgres-crash.long.ts). Retry within a second.
+		// postgres.js's default reconnect delay grows pool-wide while the server is down, so after
+		// an outage clients kept getting 503s, and refreshes retried past reuseGrace became reuse
+		// (tests/reliability/postgres-crash.long.ts; the figures are in docs/postgres-store.md).
+		// Retry within a second.
 		backoff: (retries: number) => (0.5 + Math.random() / 2) * Math.min(0.05 * 2 ** retries, 1),
 		onnotice: () => {},
 		connection: {
@@ -93,8 +93,10 @@ async function openPglite(location: string): Promise<OpenedStore> {
 	if (location === "memory") {
 		client = new PGlite();
 	} else {
+		// Node's file system only here, so that importing this module needs none (edge runtimes).
+		const [{ mkdir }, { resolve }] = await Promise.all([import("node:fs/promises"), import("node:path")]);
 		const directory = resolve(location === "" ? DEFAULT_PGLITE_DIRECTORY : location);
-		mkdirSync(directory, { recursive: true });
+		await mkdir(directory, { recursive: true });
 		client = new PGlite(directory);
 	}
 	const db = drizzle(client);

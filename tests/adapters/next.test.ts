@@ -122,6 +122,8 @@ test("the origin check uses Next's x-forwarded-host/-proto, not request.url (nex
 	const proxied = { "X-Forwarded-Host": "app.example.com, 10.0.0.1:4000", "X-Forwarded-Proto": "https" };
 	assert.is((await POST(nextRequest("https://app.example.com", proxied))).status, 200);
 	await refused(await POST(nextRequest("http://app.example.com", proxied)));
+	// A forwarded host the pattern lets through but URL refuses is no origin: refused, never an exception (a 500 in Next).
+	await refused(await POST(nextRequest("http://127.0.0.1:99999", { "X-Forwarded-Host": "127.0.0.1:99999", "X-Forwarded-Proto": "http" })));
 	// An explicit allowedOrigins still decides alone.
 	const pinned = createNextHandlers(h.service, { ...authOptions, allowedOrigins: ["https://app.example.com"] });
 	await refused(await pinned.POST(nextRequest("http://127.0.0.1:4000", direct)));

@@ -5,6 +5,7 @@ import { connect } from "node:net";
 import { parse as parseQuery } from "node:querystring";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import type { HttpErrorEvent } from "../../adapters/fetch/index.js";
 import { createNodeHandler, requireAuth, type AuthenticatedRequest, type NextFunction } from "../../adapters/node/index.js";
 import { isTokenError } from "../../core/index.js";
 import { memoryStore } from "../../storage/memory/index.js";
@@ -177,6 +178,25 @@ test("without next(), other paths get a JSON 404", async () => {
 test("requests fetch cannot represent (TRACE) get a JSON 4xx, not a crash", async () => {
 	assertError(await send(`${base}/token`, { method: "TRACE" }), 400, "invalid_request");
 	assert.is((await send(`${base}/jwks`)).status, 200);
+});
+
+test("onError sees the 400 for a request that could not be read, like every other error response", async () => {
+	const events: HttpErrorEvent[] = [];
+	const handler = createNodeHandler(h.service, { onError: (event) => events.push(event) });
+	const watched = await listen((req, res) => void handler(req, res, () => res.writeHead(404).end()));
+	try {
+		assertError(await send(`${watched.url}/auth/token`, { method: "TRACE" }), 400, "invalid_request");
+		// Credentials in an absolute-form target: a URL new Request() refuses.
+		const port = Number(new URL(watched.url).port);
+		const answer = await rawExchange(["GET http://user:pw@x/auth/jwks HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"], 0, port);
+		assert.match(answer, /^HTTP\/1\.1 400 /);
+		assert.equal(events, [
+			{ status: 400, error: "invalid_request", reason: "ERR_REQUEST_UNREADABLE", route: null },
+			{ status: 400, error: "invalid_request", reason: "ERR_REQUEST_UNREADABLE", route: null },
+		]);
+	} finally {
+		await watched.close();
+	}
 });
 
 test("a client that disconnects mid-body does not hurt the server", async () => {

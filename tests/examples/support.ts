@@ -59,7 +59,7 @@ function newestChange(paths: string[]): number {
 function freshDist(): string | null {
 	const dist = join(ROOT, "dist");
 	if (!existsSync(join(dist, "index.js"))) return null;
-	const sources = ["core", "storage", "adapters", "package.json", "tsup.config.ts", "tsconfig.json"].map((path) => join(ROOT, path));
+	const sources = ["core", "storage", "adapters", "client", "testing", "package.json", "tsup.config.ts", "tsconfig.json"].map((path) => join(ROOT, path));
 	const oldestOutput = Math.min(...readdirSync(dist).map((name) => statSync(join(dist, name)).mtimeMs));
 	return oldestOutput > newestChange(sources) ? dist : null;
 }

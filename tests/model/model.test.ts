@@ -1,6 +1,6 @@
 // Property-based model test: random command sequences run against the real service on the
 // memory store and against a plain reference model of what must be live. After every step
-// the invariants of DESIGN §4 that apply are checked:
+// the invariants of docs/architecture.md ("Invariants") that apply are checked:
 //   1 at most one live token per session (the store's one tokenHash is the model's current token)
 //   2 concurrent exchanges in grace all get the identical successor; outside grace exactly the
 //     configured revocation happens, once (counted with 'revoked' events)

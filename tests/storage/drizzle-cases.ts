@@ -61,7 +61,7 @@ function at(offsetMs: number): Date {
 }
 
 /**
- * Store-level checks beyond the shared contract suite (tests/storage/contract.ts): exact
+ * Store-level checks beyond the shared contract suite (refresh-kit/testing, testing/): exact
  * JavaScript types, ids that are not UUIDs, and races across several store instances.
  */
 export function storeCases(label: string, fixture: DrizzleFixture): void {

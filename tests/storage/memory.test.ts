@@ -1,31 +1,24 @@
-// The storage contract against the in-memory reference store.
-import { memoryStore } from "../../storage/memory/index.js";
+// The storage contract (refresh-kit/testing, from its source) and the service over the
+// in-memory reference store.
+import { suite } from "uvu";
 import type { TokenStore } from "../../core/port.js";
-import { storeContract } from "./contract.js";
+import { memoryStore } from "../../storage/memory/index.js";
+import { testTokenStore } from "../../testing/index.js";
+import { storeSuites } from "./service-cases.js";
 
-// memoryStore() has no "truncate", so reset() swaps in a fresh one behind a stable facade.
+// memoryStore() has no "truncate": reset() swaps in a fresh one, which `store` then returns.
 let current: TokenStore = memoryStore();
-const facade: TokenStore = {
-	get guarantees() {
-		return current.guarantees;
+storeSuites("memoryStore", () => ({
+	get store(): TokenStore {
+		return current;
 	},
-	createSession: (session) => current.createSession(session),
-	openReusableSession: (session) => current.openReusableSession(session),
-	rotateToken: (rotation) => current.rotateToken(rotation),
-	findSession: (sessionId) => current.findSession(sessionId),
-	touchSession: (touch) => current.touchSession(touch),
-	revokeSession: (sessionId, now) => current.revokeSession(sessionId, now),
-	revokeSubject: (subject, now) => current.revokeSubject(subject, now),
-	listSessions: (subject, now, limit) => current.listSessions(subject, now, limit),
-	prune: (batch) => current.prune(batch),
-};
-
-storeContract("storage contract: memoryStore", {
-	async open() {
-		return facade;
-	},
-	async reset() {
+	reset(): void {
 		current = memoryStore();
 	},
-	async close() {},
-});
+}));
+
+// The whole contract as one promise, on one store shared by every case (no reset), as a third
+// party without a way to empty its store runs it: the prune cases then check bounds.
+const shared = suite("storage contract: memoryStore, shared store, one promise");
+shared("every case passes on a store that is never emptied", () => testTokenStore("memoryStore (shared)", () => memoryStore()));
+shared.run();

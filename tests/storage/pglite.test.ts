@@ -13,8 +13,8 @@ import { TokenError } from "../../core/errors.js";
 import type { TokenStore } from "../../core/port.js";
 import { drizzleStore, migrate, openStore, type DrizzleDatabase, type OpenedStore } from "../../storage/drizzle/index.js";
 import { rejects } from "../helpers.js";
-import { storeContract } from "./contract.js";
 import { lifecycleCases, raceCases, storeCases, type DrizzleFixture } from "./drizzle-cases.js";
+import { storeSuites } from "./service-cases.js";
 
 // The file's one PGlite, opened the way apps do: openStore("pglite://memory").
 let opened: OpenedStore | null = null;
@@ -36,14 +36,11 @@ const fixture: DrizzleFixture = {
 	stores: (count) => Array.from({ length: count }, () => drizzleStore((opened as OpenedStore).db)),
 };
 
-// The shared contract, unchanged. The PGlite instance outlives it (closed by the last suite below).
-storeContract("storage contract: drizzleStore on PGlite", {
-	async open() {
-		await fixture.setup();
-		return fixture.store();
-	},
-	reset: () => fixture.reset(),
-	async close() {},
+// The store contract as shipped and the service over the store, the table emptied before every
+// case. The PGlite instance outlives them (closed by the last suite below).
+storeSuites("drizzleStore on PGlite", async () => {
+	await fixture.setup();
+	return { store: fixture.store(), reset: () => fixture.reset() };
 });
 storeCases("pglite", fixture);
 lifecycleCases("pglite", fixture);

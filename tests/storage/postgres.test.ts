@@ -7,8 +7,8 @@ import postgres from "postgres";
 import type { TokenStore } from "../../core/port.js";
 import { drizzleStore, migrate } from "../../storage/drizzle/index.js";
 import { createDatabase, postgresOrSkip } from "../support/postgres.js";
-import { storeContract } from "./contract.js";
 import { lifecycleCases, raceCases, storeCases, type DrizzleFixture } from "./drizzle-cases.js";
+import { storeSuites } from "./service-cases.js";
 
 const server = await postgresOrSkip();
 
@@ -40,14 +40,11 @@ if (server !== null) {
 		stores: (count) => Array.from({ length: count }, (_, i) => pool(i)),
 	};
 
-	// The shared contract, unchanged; its races run on one pool of 8 connections.
-	storeContract("storage contract: drizzleStore on PostgreSQL", {
-		async open() {
-			await fixture.setup();
-			return fixture.store();
-		},
-		reset: () => fixture.reset(),
-		async close() {},
+	// The store contract as shipped and the service over the store, the table emptied before
+	// every case. Their races run on one pool of 8 connections.
+	storeSuites("drizzleStore on PostgreSQL", async () => {
+		await fixture.setup();
+		return { store: fixture.store(), reset: () => fixture.reset() };
 	});
 	storeCases("postgres", fixture);
 	lifecycleCases("postgres", fixture);

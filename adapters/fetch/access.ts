@@ -1,0 +1,119 @@
+// The access check behind `authorize`, `requireAuth` and `verifyRequest`: find the access token
+// of a request (RFC 6750 §2.1 header, else the access-token cookie), verify it, and say what to
+// answer when that fails (RFC 6750 §3). Verification only: never the store. Web platform only.
+import type { AccessClaims } from "../../core/access-token.js";
+import { isTokenError, TokenError } from "../../core/errors.js";
+import { COOKIE_NAME, readCookie } from "./cookies.js";
+import { originOf } from "./origin.js";
+import { problem, toFetchResponse } from "./responses.js";
+import type { AccessRequest, AccessVerifier, AuthorizeOptions, AuthorizeResult, HeadersLike, HubResponse } from "./types.js";
+
+/** What the check reads from a request, whatever the runtime; each adapter builds one. */
+export interface AccessCheckRequest {
+	headers: HeadersLike;
+	/**
+	 * The method and the origin the request was sent to, null where the caller did not give them
+	 * (a Server Component passes only headers). docs/architecture.md: a cookie-authenticated unsafe
+	 * method must come from an allowed origin, the request's own origin by default.
+	 */
+	method: string | null;
+	origin: string | null;
+}
+
+/** {@link AuthorizeOptions} checked once. */
+export interface ResolvedAuthorizeOptions {
+	realm: string;
+	accessTokenName: string | undefined;
+}
+
+// RFC 7235 quoted-string content we accept verbatim: printable ASCII without '"' and '\'.
+const REALM = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+// RFC 6750 §2.1: "Bearer" 1*SP b64token.
+const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
+const INVALID_TOKEN = "the access token is invalid or expired";
+
+/**
+ * Checks the access token of a request (`Authorization: Bearer`, else the access-token
+ * cookie when `options.cookie.accessTokenName` is set) and returns its claims, or the
+ * response to send: 401 with a bare `Bearer realm=…` challenge when no token was sent
+ * (RFC 6750 §3.1), 401 `invalid_token` for a bad or expired one, 400 `invalid_request` for a
+ * malformed `Authorization` header. Verification only: it never rotates and never touches the
+ * store. The same function, with the same options, is exported by `refresh-kit/adapters/node`
+ * (for an `IncomingMessage`) and `refresh-kit/adapters/next`.
+ *
+ * @example
+ * ```ts
+ * import { authorize } from "refresh-kit/adapters/fetch";
+ *
+ * const { claims, response } = await authorize(service, request, authOptions);
+ * if (response) return response;
+ * return Response.json({ hello: claims.sub });
+ * ```
+ */
+export async function authorize(verifier: AccessVerifier, request: AccessRequest, options: AuthorizeOptions = {}): Promise<AuthorizeResult> {
+	const resolved = resolveAuthorizeOptions(options);
+	return toFetchAuthorizeResult(await checkAccess(verifier, accessCheckRequest(request, originOf(request.url)), resolved));
+}
+
+/** An {@link AccessRequest} as the check reads it, with the origin the adapter determined. */
+export function accessCheckRequest(request: AccessRequest, origin: string | null): AccessCheckRequest {
+	return { headers: request.headers, method: typeof request.method === "string" ? request.method : null, origin };
+}
+
+/** The check's result with the refusal as a fetch `Response`. */
+export function toFetchAuthorizeResult(result: AuthorizeResult<HubResponse>): AuthorizeResult {
+	return result.claims !== null ? result : { claims: null, response: toFetchResponse(result.response) };
+}
+
+/** The access check of every adapter, with the refusal as a {@link HubResponse}. */
+export async function checkAccess(verifier: AccessVerifier, request: AccessCheckRequest, options: ResolvedAuthorizeOptions): Promise<AuthorizeResult<HubResponse>> {
+	const { token, malformed } = extractAccessToken(request.headers, options.accessTokenName);
+	if (malformed) {
+		const challenge = `Bearer realm="${options.realm}", error="invalid_request"`;
+		return refuse(problem(400, "invalid_request", "the Authorization header is malformed", { "WWW-Authenticate": challenge }));
+	}
+	if (token === null) {
+		// RFC 6750 §3.1: no error code in the challenge when the request carried no credentials.
+		return refuse(problem(401, "unauthorized", "an access token is required", { "WWW-Authenticate": `Bearer realm="${options.realm}"` }));
+	}
+	let claims: AccessClaims;
+	try {
+		claims = await verifier.verify(token);
+	} catch (cause) {
+		if (!isTokenError(cause)) throw cause;
+		const challenge = `Bearer realm="${options.realm}", error="invalid_token", error_description="${INVALID_TOKEN}"`;
+		return refuse(problem(401, "invalid_token", INVALID_TOKEN, { "WWW-Authenticate": challenge }));
+	}
+	return { claims, response: null };
+}
+
+function refuse(response: HubResponse): AuthorizeResult<HubResponse> {
+	return { claims: null, response };
+}
+
+/** Checks the options once (throws `ERR_CONFIG_INVALID`); keys it does not know are ignored, so the handler's options fit. */
+export function resolveAuthorizeOptions(options: AuthorizeOptions): ResolvedAuthorizeOptions {
+	if (typeof options !== "object" || options === null) invalid("options must be an object");
+	// The realm is quoted verbatim in the challenge header.
+	const realm = options.realm ?? "api";
+	if (typeof realm !== "string" || !REALM.test(realm)) invalid("realm must be printable ASCII without quotes or backslashes");
+	const accessTokenName = options.cookie?.accessTokenName;
+	if (accessTokenName !== undefined && (typeof accessTokenName !== "string" || !COOKIE_NAME.test(accessTokenName))) invalid("cookie.accessTokenName must be a valid cookie name");
+	return { realm, accessTokenName };
+}
+
+/** The bearer token of `Authorization`, else the access-token cookie; `malformed` for a broken Bearer header. */
+export function extractAccessToken(headers: HeadersLike, cookieName: string | undefined): { token: string | null; malformed: boolean } {
+	const authorization = headers.get("authorization");
+	if (authorization !== null && /^bearer(?:\s|$)/i.test(authorization)) {
+		const match = BEARER.exec(authorization);
+		return match === null ? { token: null, malformed: true } : { token: match[1] as string, malformed: false };
+	}
+	// Another scheme (Basic, …) carries no bearer token: the same as none.
+	if (cookieName === undefined) return { token: null, malformed: false };
+	return { token: readCookie(headers.get("cookie"), cookieName), malformed: false };
+}
+
+function invalid(message: string): never {
+	throw new TokenError("ERR_CONFIG_INVALID", `authorize: ${message}`);
+}

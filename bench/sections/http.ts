@@ -1,0 +1,76 @@
+// Section 3: HTTP refresh throughput of every workload in serverDefs(), and the PostgreSQL
+// ceiling of the rotation statement under pgbench, at each concurrency, interleaved.
+import type { PostgresServer } from "../lib/postgres.js";
+import { runLoad, type LoadRun } from "../lib/load.js";
+import type { NodeChild } from "../lib/proc.js";
+import { pgbenchScript, runPgbench, type CapturedStatement, type PgbenchResult } from "../lib/sql.js";
+import { fmt, fmtSummary, summarize } from "../lib/stats.js";
+import { ceilingOf, httpOf } from "../report/format.js";
+import { ratioPoint, target, type Target } from "../report/targets.js";
+import { summarizeHttp, type Results } from "../results.js";
+import { clientWrap, loadSpec, type BenchContext } from "./common.js";
+import type { ServerDef } from "./servers.js";
+
+/** The throughput targets (issue 5): a new one is a line here. `versus: "pgbench"` is the PostgreSQL ceiling. */
+const TARGETS = [
+	{ label: "rotate mode ≥ 3× the tutorial baseline's refresh throughput", ours: "rotate", versus: "tutorial", threshold: 3 },
+	{ label: "rotate mode ≥ 1.5× node-oidc-provider's", ours: "rotate", versus: "oidc", threshold: 1.5 },
+	{ label: "reuse mode ≥ 5× the tutorial baseline", ours: "reuse", versus: "tutorial", threshold: 5 },
+	{ label: "rotate mode ≥ 0.5× the PostgreSQL ceiling of its own statement", ours: "rotate", versus: "pgbench", threshold: 0.5 },
+];
+
+export async function runHttp(ctx: BenchContext, options: { pg: PostgresServer; servers: Map<string, NodeChild>; defs: ServerDef[]; statement: CapturedStatement; fillerRows: number }): Promise<Pick<Results, "http" | "pgbench">> {
+	const { config, log } = ctx;
+	const { pg, servers, defs } = options;
+	const data: Pick<Results, "http" | "pgbench"> = { http: [], pgbench: [] };
+	log(`3. HTTP refresh, ${config.concurrency.join(" and ")} connections, ${config.runs} run(s) × ${config.durationMs / 1000} s per workload, interleaved`);
+	const script = pgbenchScript(options.statement, options.fillerRows);
+	for (const concurrency of config.concurrency) {
+		const runs = new Map<string, LoadRun[]>(defs.map((def) => [def.key, []]));
+		const pgbench: PgbenchResult[] = [];
+		for (let run = 0; run < config.runs; run++) {
+			// Rotate the order every run so drift and warm caches favour no one.
+			const order = [...defs.map((def) => def.key), "pgbench"];
+			const shifted = order.map((_, index) => order[(index + run) % order.length] as string);
+			for (const key of shifted) {
+				if (key === "pgbench") {
+					const before = pg.cpuSeconds();
+					const result = runPgbench(pg, "bench", script, concurrency, Math.max(1, Math.round(config.durationMs / 1000)), ctx.scratch, clientWrap(config));
+					// Includes connection setup and pgbench's init (their share: bench/README.md, "known costs").
+					result.postgresCpuPerTransaction = (pg.cpuSeconds() - before) / Math.max(1, result.transactions);
+					pgbench.push(result);
+					continue;
+				}
+				const def = defs.find((candidate) => candidate.key === key) as ServerDef;
+				const server = servers.get(key) as NodeChild;
+				const result = await runLoad(loadSpec(config, { port: Number(server.ready), connections: concurrency, tag: `${key}-${concurrency}-${run}`, workload: def.workload }), {
+					wrap: clientWrap(config),
+					serverPids: () => [server.pid],
+					postgresCpu: () => (def.postgres ? pg.cpuSeconds() : 0),
+				});
+				(runs.get(key) as LoadRun[]).push(result);
+				log(`   c=${concurrency} run ${run + 1}/${config.runs} ${key.padEnd(13)} ${fmt(result.rps).padStart(7)} req/s  p50 ${(result.p50 / 1000).toFixed(2)} ms  p99 ${(result.p99 / 1000).toFixed(2)} ms${result.errors > 0 ? `  ERRORS ${result.errors}: ${result.firstError}` : ""}`);
+			}
+		}
+		for (const def of defs) data.http.push(summarizeHttp({ key: def.key, label: def.label, concurrency, runs: runs.get(def.key) as LoadRun[] }));
+		data.pgbench.push({ concurrency, runs: pgbench, tps: summarize(pgbench.map((r) => r.tps)), latencyMs: summarize(pgbench.map((r) => r.latencyMs)) });
+		log(`   c=${concurrency} pgbench ceiling ${fmtSummary(summarize(pgbench.map((r) => r.tps)))} TPS`);
+	}
+	return data;
+}
+
+/** Each throughput target at every concurrency: met only where it is met at all of them. */
+export function httpTargets(results: Results, options: { concurrency: readonly number[] }): Target[] {
+	return TARGETS.map((entry) => {
+		const points = options.concurrency.map((concurrency) =>
+			ratioPoint({
+				at: `c=${concurrency}`,
+				ours: httpOf(results, entry.ours, concurrency)?.rps.median ?? Number.NaN,
+				theirs: entry.versus === "pgbench" ? ceilingOf(results, concurrency) : (httpOf(results, entry.versus, concurrency)?.rps.median ?? Number.NaN),
+				unit: entry.versus === "pgbench" ? "TPS (pgbench)" : "req/s",
+				threshold: entry.threshold,
+			}),
+		);
+		return target({ label: entry.label, threshold: entry.threshold, points });
+	});
+}
