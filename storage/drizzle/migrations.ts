@@ -24,4 +24,12 @@ export const MIGRATIONS: readonly ShippedMigration[] = [
 			"\nDROP INDEX IF EXISTS \"refresh_kit_sessions_dead_idx\";\n",
 		],
 	},
+	{
+		tag: "0002_drop_v1_seals",
+		folderMillis: 1796171763088,
+		hash: "f83662cb283d1fc29ce691d347e5a9926b5f140994f6bba11e464fa9d93cb8af",
+		sql: [
+			"-- refresh-kit 0.2: successor seals are keyed by the server's refresh.secret and are 36 bytes\n-- (key id + sealed secret). A v1 seal (32 bytes) opens with the retired token alone, so a dump\n-- plus that token would give the live one: delete them. Sessions keep working; a refresh that\n-- races this migration inside the grace window gets ERR_TOKEN_REUSED without a revocation.\n-- Safe to run again after a rolling deploy (see docs/token-format.md, \"Upgrading from v1\").\nUPDATE \"refresh_kit_sessions\" SET \"sealed_successor\" = NULL WHERE octet_length(\"sealed_successor\") = 32;\n",
+		],
+	},
 ];
