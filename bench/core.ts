@@ -22,6 +22,7 @@ import { encodeBase64urlNoPadding } from "@oslojs/encoding";
 import { jwtVerify, type CryptoKey } from "jose";
 import { createTokenService } from "../core/index.js";
 import { memoryStore } from "../storage/memory/index.js";
+import { BENCH_REFRESH_SECRET, BENCH_SIGNING_SECRET } from "./lib/secrets.js";
 
 export interface CoreSpec {
 	runs: number;
@@ -46,7 +47,7 @@ export interface CoreResult {
 
 const spec: CoreSpec = { runs: 5, ms: 1500, concurrency: 32, only: null, ablation: false, profile: null, ...(JSON.parse(process.argv[2] ?? "{}") as Partial<CoreSpec>) };
 
-export const SECRET = "bench-secret-bench-secret-bench-secret-0123456789";
+export const SECRET = BENCH_SIGNING_SECRET;
 export const ISSUER = "https://auth.bench.test";
 export const AUDIENCE = "https://api.bench.test";
 
@@ -55,7 +56,7 @@ const service = createTokenService({
 	keys: { secret: SECRET },
 	issuer: ISSUER,
 	audience: AUDIENCE,
-	refresh: { mode: "rotate" },
+	refresh: { mode: "rotate", secret: BENCH_REFRESH_SECRET },
 });
 
 // The same key the service signs with, imported the same way (core/keys.ts).

@@ -13,6 +13,7 @@
 import { getRandomValues, randomUUID } from "node:crypto";
 import { createTokenService } from "../core/index.js";
 import { memoryStore } from "../storage/memory/index.js";
+import { BENCH_REFRESH_SECRET, BENCH_SIGNING_SECRET } from "./lib/secrets.js";
 
 const spec = { sessions: 1_000_000, calibrate: 20_000, ...(JSON.parse(process.argv[2] ?? "{}") as Partial<{ sessions: number; calibrate: number }>) };
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -53,7 +54,7 @@ const DAY = 86_400_000;
 let calibration = Number.NaN;
 if (spec.calibrate > 0) {
 	const store = memoryStore();
-	const service = createTokenService({ store, keys: { secret: "bench-secret-bench-secret-bench-secret-0123456789" }, issuer: "https://a.test", audience: "https://b.test" });
+	const service = createTokenService({ store, keys: { secret: BENCH_SIGNING_SECRET }, refresh: { secret: BENCH_REFRESH_SECRET }, issuer: "https://a.test", audience: "https://b.test" });
 	(globalThis as { keep?: unknown }).keep = store;
 	await service.issue({ subject: "warm" });
 	const before = used();

@@ -9,6 +9,7 @@ import postgres from "postgres";
 import { createTokenService, type Clock } from "../../core/index.js";
 import { drizzleStore, migrate } from "../../storage/drizzle/index.js";
 import { PGBIN, type PostgresServer } from "./postgres.js";
+import { BENCH_REFRESH_SECRET, BENCH_SIGNING_SECRET } from "./secrets.js";
 
 export const TABLE = "refresh_kit_sessions";
 
@@ -234,9 +235,9 @@ export async function countRoundTrips(pg: PostgresServer, database: string, repe
 	const store = drizzleStore(db);
 	let now = Date.parse("2030-06-01T00:00:00.000Z");
 	const clock: Clock = { now: () => new Date(now) };
-	const common = { store, keys: { secret: "bench-secret-bench-secret-bench-secret-0123456789" }, issuer: "https://a.test", audience: "https://b.test", clock };
-	const rotating = createTokenService({ ...common, refresh: { mode: "rotate", reuseGrace: "10s" } });
-	const reusing = createTokenService({ ...common, refresh: { mode: "reuse" } });
+	const common = { store, keys: { secret: BENCH_SIGNING_SECRET }, issuer: "https://a.test", audience: "https://b.test", clock };
+	const rotating = createTokenService({ ...common, refresh: { mode: "rotate", reuseGrace: "10s", secret: BENCH_REFRESH_SECRET } });
+	const reusing = createTokenService({ ...common, refresh: { mode: "reuse", secret: BENCH_REFRESH_SECRET } });
 	const results: RoundTrips[] = [];
 	const dbOid = pg.psql(`select oid from pg_database where datname = '${database}'`);
 

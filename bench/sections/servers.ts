@@ -25,7 +25,7 @@ const oidcWorkload: Workload = {
 	next: { field: "refresh_token" },
 };
 const helloWorkload: Workload = {
-	request: { method: "POST", path: "/auth/token", contentType: FORM, body: `grant_type=refresh_token&refresh_token=rk1_${"x".repeat(86)}` },
+	request: { method: "POST", path: "/auth/token", contentType: FORM, body: `grant_type=refresh_token&refresh_token=rk2_${"x".repeat(91)}` },
 };
 
 export interface ServerDef {

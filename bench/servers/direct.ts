@@ -8,15 +8,16 @@ import { createTokenService, isTokenError, type TokenSet } from "../../core/inde
 import { openStore } from "../../storage/drizzle/index.js";
 import { memoryStore } from "../../storage/memory/index.js";
 import { listen, readBody } from "./listen.js";
+import { BENCH_REFRESH_SECRET, BENCH_SIGNING_SECRET } from "../lib/secrets.js";
 
 const url = process.env.DATABASE_URL ?? "memory";
 const opened = url === "memory" ? null : await openStore(url, { maxConnections: Number(process.env.POOL ?? 10) });
 const service = createTokenService({
 	store: opened ?? memoryStore(),
-	keys: { secret: "bench-secret-bench-secret-bench-secret-0123456789" },
+	keys: { secret: BENCH_SIGNING_SECRET },
 	issuer: "https://auth.bench.test",
 	audience: "https://api.bench.test",
-	refresh: { mode: process.env.MODE === "reuse" ? "reuse" : "rotate" },
+	refresh: { mode: process.env.MODE === "reuse" ? "reuse" : "rotate", secret: BENCH_REFRESH_SECRET },
 });
 
 function send(response: ServerResponse, status: number, body: unknown): void {

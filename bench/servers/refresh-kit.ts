@@ -10,8 +10,9 @@ import { createTokenService } from "../../core/index.js";
 import { memoryStore } from "../../storage/memory/index.js";
 import { openStore } from "../../storage/drizzle/index.js";
 import { listen } from "./listen.js";
+import { BENCH_REFRESH_SECRET, BENCH_SIGNING_SECRET } from "../lib/secrets.js";
 
-export const BENCH_SECRET = "bench-secret-bench-secret-bench-secret-0123456789";
+export const BENCH_SECRET = BENCH_SIGNING_SECRET;
 
 const url = process.env.DATABASE_URL ?? "memory";
 const mode = process.env.MODE === "reuse" ? "reuse" : "rotate";
@@ -21,7 +22,7 @@ const service = createTokenService({
 	keys: { secret: BENCH_SECRET },
 	issuer: "https://auth.bench.test",
 	audience: "https://api.bench.test",
-	refresh: { mode },
+	refresh: { mode, secret: BENCH_REFRESH_SECRET },
 });
 
 const auth = createNodeHandler(service, {

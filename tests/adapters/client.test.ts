@@ -96,7 +96,7 @@ client("body transport: the client holds the refresh token; a rejected refresh e
 		const auth = createAuthClient({ baseUrl: `${fixture.server.url}/auth`, transport: "body", storage, clock: fixture.clock, onSessionEnd: (reason) => ended.push(reason) });
 		assert.ok(await auth.login({ username: "ada", password: "pw" }));
 		const first = stored as string | null;
-		assert.ok(first?.startsWith("rk1_"));
+		assert.ok(first?.startsWith("rk2_"));
 		await auth.refresh();
 		assert.ok(stored !== first, "rotation: a new refresh token was saved");
 

@@ -47,7 +47,7 @@ test("login sets the refresh token in an HttpOnly; Secure; SameSite=Strict cooki
 	const body = response.json();
 	assert.equal(Object.keys(body).sort(), ["access_token", "expires_in", "token_type"]);
 	const refreshCookie = cookieNamed(response, cookie.name);
-	assert.match(refreshCookie.value, /^rk1_/);
+	assert.match(refreshCookie.value, /^rk2_/);
 	assert.not.match(response.text, refreshCookie.value);
 	assert.is(refreshCookie.attributes.get("path"), "/auth");
 	assert.ok(refreshCookie.attributes.has("httponly"));
@@ -72,7 +72,7 @@ test("the refresh cookie rotates on /token and the JSON carries no refresh token
 	assert.is(response.headers.pragma, "no-cache");
 	assert.equal(Object.keys(response.json()).sort(), ["access_token", "expires_in", "token_type"]);
 	const next = cookieNamed(response, cookie.name);
-	assert.match(next.value, /^rk1_/);
+	assert.match(next.value, /^rk2_/);
 	assert.is.not(next.value, first);
 	assert.is(cookieNamed(response, cookie.accessTokenName).value, response.json().access_token);
 });

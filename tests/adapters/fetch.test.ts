@@ -5,7 +5,7 @@ import { createFetchHandler, type HttpErrorEvent } from "../../adapters/fetch/in
 import { createNodeHandler } from "../../adapters/node/index.js";
 import { createTokenService, generateSigningKeys, isTokenError } from "../../core/index.js";
 import { memoryStore } from "../../storage/memory/index.js";
-import { harness } from "../helpers.js";
+import { harness, testRefresh } from "../helpers.js";
 import { assertError, DEMO_USER, listen, postForm, postJSON, send, testAuthenticate, type RawResponse } from "./helpers.js";
 
 const h = harness();
@@ -44,7 +44,7 @@ test("POST /login (form) returns an RFC 6749 §5.1 token response", async () => 
 	assert.equal(Object.keys(body).sort(), ["access_token", "expires_in", "refresh_token", "token_type"]);
 	assert.is(body.token_type, "Bearer");
 	assert.is(body.expires_in, 900);
-	assert.match(String(body.refresh_token), /^rk1_/);
+	assert.match(String(body.refresh_token), /^rk2_/);
 	const claims = await h.service.verify(String(body.access_token));
 	assert.is(claims.sub, "user-alice");
 	assert.is(claims.role, "admin");
@@ -176,7 +176,7 @@ test("POST /revoke (RFC 7009): 200 for live, unknown and garbage tokens; 400 wit
 	assert.is(response.headers["cache-control"], "no-store");
 	assertError(await postForm(`${base}/token`, { grant_type: "refresh_token", refresh_token: String(tokens.refresh_token) }), 400, "invalid_grant");
 	assert.is((await postForm(`${base}/revoke`, { token: String(tokens.refresh_token) })).status, 200);
-	assert.is((await postForm(`${base}/revoke`, { token: "rk1_" + "A".repeat(86) })).status, 200);
+	assert.is((await postForm(`${base}/revoke`, { token: "rk2_" + "A".repeat(91) })).status, 200);
 	assert.is((await postForm(`${base}/revoke`, { token: "garbage" })).status, 200);
 	assert.is((await postForm(`${base}/revoke`, { token: String(tokens.access_token) })).status, 200);
 	assertError(await postForm(`${base}/revoke`, {}), 400, "invalid_request");
@@ -204,7 +204,7 @@ test("GET /jwks: the public keys only; HEAD has no body; other methods 405 with 
 	assert.is(hs.status, 200);
 	assert.equal(hs.json(), { keys: [] }, "HS256 keys are never published");
 	const keys = await generateSigningKeys("EdDSA");
-	const service = createTokenService({ store: memoryStore(), keys, issuer: "https://auth.test", audience: "https://api.test" });
+	const service = createTokenService({ store: memoryStore(), keys, issuer: "https://auth.test", audience: "https://api.test", refresh: testRefresh() });
 	const response = await createFetchHandler(service)(new Request("http://localhost/auth/jwks"));
 	const jwks = (await response.json()) as { keys: Array<Record<string, unknown>> };
 	assert.is(jwks.keys.length, 1);

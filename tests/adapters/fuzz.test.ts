@@ -20,7 +20,7 @@ function bytes(length: number): Uint8Array {
 	return Uint8Array.from({ length }, () => Math.floor(random() * 256));
 }
 
-const VALID_TOKEN = "rk1_" + "A".repeat(86);
+const VALID_TOKEN = "rk2_" + "A".repeat(91);
 const PATHS = [
 	"/auth/login", "/auth/token", "/auth/revoke", "/auth/logout", "/auth/jwks",
 	"/auth", "/auth/", "/auth//token", "/auth/token/", "/auth/./token", "/auth/../auth/token", "/auth/%2e%2e/token", "/auth/tok%65n",

@@ -6,7 +6,7 @@ import * as assert from "uvu/assert";
 import { createNextHandlers, verifyRequest } from "../../adapters/next/index.js";
 import { createTokenService } from "../../core/index.js";
 import type { TokenStore } from "../../core/port.js";
-import { harness, TEST_SECRET } from "../helpers.js";
+import { harness, testRefresh, TEST_SECRET } from "../helpers.js";
 import { assertError, DEMO_USER, listen, parseSetCookie, send, testAuthenticate } from "./helpers.js";
 
 const h = harness();
@@ -81,7 +81,7 @@ test("the same handlers behind a real socket: login → refresh → logout in co
 		const login = await send(`${server.url}/auth/login`, { method: "POST", headers: { "Content-Type": "application/json", ...origin }, body: JSON.stringify(DEMO_USER) });
 		assert.is(login.status, 200);
 		const refreshCookie = login.cookies.map(parseSetCookie).find((cookie) => cookie.name === "__Secure-rk");
-		assert.ok(refreshCookie !== undefined && refreshCookie.value.startsWith("rk1_"));
+		assert.ok(refreshCookie !== undefined && refreshCookie.value.startsWith("rk2_"));
 		const token = await send(`${server.url}/auth/token`, {
 			method: "POST",
 			headers: { "Content-Type": "application/x-www-form-urlencoded", ...origin, Cookie: `__Secure-rk=${refreshCookie?.value}` },
@@ -158,7 +158,7 @@ test("verifyRequest never rotates and never touches the store", async () => {
 			};
 		},
 	});
-	const edge = createTokenService({ store: unreachable, keys: { secret: TEST_SECRET }, issuer: "https://auth.test", audience: "https://api.test", clock: h.clock });
+	const edge = createTokenService({ store: unreachable, keys: { secret: TEST_SECRET }, issuer: "https://auth.test", audience: "https://api.test", refresh: testRefresh(), clock: h.clock });
 	const claims = await verifyRequest(edge, new Request(`${ORIGIN}/x`, { headers: { Authorization: `Bearer ${accessToken}` } }));
 	assert.is(claims?.sub, "user-alice");
 	assert.is(storeCalls, 0);

@@ -76,7 +76,7 @@ test("login: the Secure, HttpOnly, SameSite=Strict refresh cookie is kept on htt
 	assert.match(await text("#status"), /Logged in as demo \(Demo User\)/);
 	const cookie = await refreshCookie();
 	assert.ok(cookie !== undefined, "Chromium stored the Secure cookie over plain http to 127.0.0.1");
-	assert.ok(cookie?.value.startsWith("rk1_"));
+	assert.ok(cookie?.value.startsWith("rk2_"));
 	assert.is(cookie?.secure, true);
 	assert.is(cookie?.httpOnly, true);
 	assert.is(cookie?.sameSite, "Strict");

@@ -130,7 +130,7 @@ test("login sets the refresh cookie on /auth and the access cookie on /; the pro
 	assert.is(body.refresh_token, undefined, "cookie mode never puts the refresh token in JSON");
 	const refresh = jar.get("rk_refresh");
 	const access = jar.get("rk_access");
-	assert.ok(refresh !== undefined && refresh.value.startsWith("rk1_"));
+	assert.ok(refresh !== undefined && refresh.value.startsWith("rk2_"));
 	assert.ok(access !== undefined && access.value === body.access_token);
 	assert.is(refresh?.path, "/auth");
 	assert.is(access?.path, "/");

@@ -5,7 +5,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { createTokenService, isTokenError, type TokenEvent, type TokenService, type TokenServiceOptions, type TokenSet } from "../../core/index.js";
 import type { SessionRecord, TokenStore } from "../../core/port.js";
-import { manualClock, rejects, TEST_SECRET, type ManualClock } from "../helpers.js";
+import { manualClock, rejects, testRefresh, TEST_SECRET, type ManualClock, type TestServiceOptions } from "../helpers.js";
 
 /** What a suite gives the shared cases: stores over one (emptied-per-test) database. */
 export interface DrizzleFixture {
@@ -127,7 +127,7 @@ export function storeCases(label: string, fixture: DrizzleFixture): void {
 }
 
 /** A service over `store` with test defaults and a shared clock and event log. */
-export function serviceOn(store: TokenStore, clock: ManualClock, events: TokenEvent[], overrides: Partial<TokenServiceOptions> = {}): TokenService {
+export function serviceOn(store: TokenStore, clock: ManualClock, events: TokenEvent[], overrides: Partial<TestServiceOptions> = {}): TokenService {
 	return createTokenService({
 		store,
 		keys: { secret: TEST_SECRET },
@@ -136,6 +136,7 @@ export function serviceOn(store: TokenStore, clock: ManualClock, events: TokenEv
 		clock,
 		onEvent: (event) => events.push(event),
 		...overrides,
+		refresh: testRefresh(overrides.refresh),
 	});
 }
 

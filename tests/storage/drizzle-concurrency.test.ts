@@ -11,7 +11,7 @@ import { isTokenError, type TokenEvent, type TokenService, type TokenSet } from 
 import { formatRefreshToken, hashToken, newSecret, parseRefreshToken, sealSuccessor } from "../../core/refresh-token.js";
 import { drizzleStore, migrate } from "../../storage/drizzle/index.js";
 import type { RotationResult, TokenStore } from "../../core/port.js";
-import { manualClock } from "../helpers.js";
+import { manualClock, TEST_REFRESH_KEYS } from "../helpers.js";
 import { createDatabase, postgresOrSkip } from "../support/postgres.js";
 import { serviceOn } from "./drizzle-cases.js";
 
@@ -234,14 +234,15 @@ if (server !== null) {
 		assert.ok(parts);
 		// Another instance rotates the token inside a transaction it keeps open for a moment.
 		const successor = newSecret();
-		const successorHash = hashToken(parts.familyProof, successor);
+		const key = TEST_REFRESH_KEYS.current;
+		const successorHash = hashToken(key, parts.familyProof, successor);
 		let release!: () => void;
 		const released = new Promise<void>((resolve) => (release = resolve));
 		let rotatedInside!: () => void;
 		const rotated = new Promise<void>((resolve) => (rotatedInside = resolve));
 		const transaction = (holder as Pool).client.begin(async (tx) => {
 			await tx`update refresh_kit_sessions set previous_hash = token_hash, token_hash = ${Buffer.from(successorHash)},
-				sealed_successor = ${Buffer.from(sealSuccessor(successor, parts.secret, successorHash))}, rotated_at = ${clock.now().toISOString()}::timestamptz,
+				sealed_successor = ${Buffer.from(sealSuccessor(key, successor, parts.secret, successorHash))}, rotated_at = ${clock.now().toISOString()}::timestamptz,
 				last_used_at = ${clock.now().toISOString()}::timestamptz, generation = generation + 1 where id = ${first.sessionId}`;
 			rotatedInside();
 			await released;

@@ -79,7 +79,12 @@ export function recover(known: string[], sightings: SealSighting[], roots: Uint8
 		for (const sighting of sightings) {
 			if (presented.sid.toString("hex") !== sighting.sessionId.replaceAll("-", "")) continue;
 			const bodies = sighting.sealed.length === 36 ? [sighting.sealed.subarray(4), sighting.sealed.subarray(0, 32)] : [sighting.sealed.subarray(0, 32)];
-			const pads = [hmac(presented.secret, text("refresh-kit/v1 successor seal"), sighting.successorHash)];
+			// The presented secret alone as the seal key (the v1 construction, under either label)…
+			const pads = [
+				hmac(presented.secret, text("refresh-kit/v1 successor seal"), sighting.successorHash),
+				hmac(presented.secret, text("refresh-kit/v2 successor seal"), sighting.successorHash),
+			];
+			// …and every key material the attacker holds standing in for the server's secret.
 			for (const root of [...roots, presented.secret]) {
 				pads.push(hmac(hmac(root, text("refresh-kit/v2 successor seal key")), text("refresh-kit/v2 successor seal"), presented.secret, sighting.successorHash));
 			}
