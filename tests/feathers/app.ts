@@ -78,6 +78,8 @@ export async function startTestApp(options: TestAppOptions): Promise<TestApp> {
 		url: `http://127.0.0.1:${port}`,
 		connections,
 		close: async () => {
+			// fetch keeps connections alive; the server would wait for them to time out.
+			server.closeAllConnections();
 			await app.teardown();
 		},
 	};
