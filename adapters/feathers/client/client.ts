@@ -74,6 +74,8 @@ export class RefreshKitAuthenticationClient extends AuthenticationClient {
 	/** Server clock minus this client's clock, measured on the last fresh token (its `iat`). */
 	#skew = 0;
 	#renewal: ReturnType<typeof setTimeout> | undefined;
+	/** Counts the access tokens received: a call refused with an older one needs no new refresh. */
+	#generation = 0;
 
 	constructor(app: Application, options: Partial<RefreshKitClientOptions> & AuthenticationClientOptions) {
 		super(app, { ...DEFAULTS, clock: systemClock, ...options } as RefreshKitClientOptions);
@@ -130,6 +132,7 @@ export class RefreshKitAuthenticationClient extends AuthenticationClient {
 	async #send(request: Record<string, unknown>, params?: Params): Promise<RefreshKitAuthenticationResult> {
 		const result: RefreshKitAuthenticationResult = await this.service.create!(request, params);
 		this.authenticated = true;
+		this.#generation++;
 		await this.setAccessToken(result.accessToken);
 		if (typeof result.refreshToken === "string") await this.#storage().setItem(this.options.refreshStorageKey, result.refreshToken);
 		this.#track(result);
@@ -170,14 +173,18 @@ export class RefreshKitAuthenticationClient extends AuthenticationClient {
 		const params = context.params as RetryParams;
 		if (params[RETRIED] === true || (context.method === "create" && trimSlashes(context.path) === trimSlashes(this.options.path))) return next();
 		if (this.#renewAt !== null && this.#renewAt <= this.#now()) await this.#renew();
+		const generation = this.#generation;
 		try {
 			await next();
 		} catch (error) {
 			if (!(await this.#expiredAccess(error))) throw error;
-			try {
-				await this.refresh();
-			} catch {
-				throw error;
+			// Sent with a token that a refresh has replaced since: the retry carries the new one.
+			if (this.#generation === generation) {
+				try {
+					await this.refresh();
+				} catch {
+					throw error;
+				}
 			}
 			const retried: RetryParams = { ...params, [RETRIED]: true };
 			context.result = await retry(context, retried);
