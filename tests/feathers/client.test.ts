@@ -9,6 +9,8 @@ import { io, type Socket } from "socket.io-client";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { refreshKitClient, type RefreshKitAuthenticationClient, type RefreshKitClientOptions } from "../../adapters/feathers/client/index.js";
+import { memoryStore } from "../../storage/memory/index.js";
+import { faultyStore, type FaultyStore } from "../support/faulty-store.js";
 import { harness, manualClock, type Harness } from "../helpers.js";
 import { PASSWORD, startTestApp, type TestApp } from "./app.js";
 
@@ -16,10 +18,12 @@ const CREDENTIALS = { strategy: "local", email: "alice@example.com", password: P
 
 let h: Harness;
 let t: TestApp;
+let store: FaultyStore;
 let sockets: Socket[] = [];
 
 async function start(accessTokenTtl: number): Promise<void> {
-	h = harness({ accessTokenTtl });
+	store = faultyStore(memoryStore());
+	h = harness({ accessTokenTtl, store });
 	t = await startTestApp({ tokens: h.service, clock: h.clock });
 }
 
@@ -118,6 +122,22 @@ test("REST: a refresh the server refuses ends the session on the client: the cal
 	assert.is(await client(app).getRefreshToken(), null);
 	assert.is(await client(app).getAccessToken(), null);
 	assert.is(client(app).authenticated, false);
+});
+
+test("REST: a refresh that meets an unavailable store (503) keeps both tokens; the next one succeeds with them", async () => {
+	const app = restClient();
+	const login = await app.authenticate(CREDENTIALS);
+	store.arm("rotateToken", "before");
+	try {
+		await client(app).refresh();
+		assert.unreachable("the refresh succeeded with the store down");
+	} catch (error) {
+		assert.is((error as { code?: number }).code, 503);
+	}
+	assert.is(await client(app).getRefreshToken(), login.refreshToken);
+	assert.is(await client(app).getAccessToken(), login.accessToken);
+	const next = await client(app).refresh();
+	assert.is.not(next.refreshToken, login.refreshToken);
 });
 
 test("REST: reAuthenticate (page load) uses a fresh access token as is, and an expired one's refresh token", async () => {

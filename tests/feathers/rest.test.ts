@@ -109,6 +109,15 @@ test("params.payload (the tutorial's hook) becomes claims of the access token, k
 	assert.is((await h.service.verify(next.accessToken)).role, "admin");
 });
 
+test("a registered claim in params.payload is a 400 with ERR_INPUT_INVALID, not a 500", async () => {
+	t.app.service("authentication").hooks({
+		before: { create: [(context: any) => void (context.params.payload = { sub: "someone-else" })] },
+	});
+	const answer = await login();
+	assert.is(answer.status, 400);
+	assert.equal(answer.body.data, { code: "ERR_INPUT_INVALID" });
+});
+
 test("parallel refreshes of one token all get the same successor; after the grace window it is reuse: 401 and the session is gone", async () => {
 	const first = (await login()).body;
 	const answers = await Promise.all(Array.from({ length: 5 }, () => refresh(first.refreshToken)));
