@@ -59,8 +59,9 @@ function client(app: Application): RefreshKitAuthenticationClient {
 	return app.authentication as unknown as RefreshKitAuthenticationClient;
 }
 
+/** Exchanges the server saw: rotations, and replays of a rotated token inside the grace window. */
 function refreshes(): number {
-	return h.events.filter((event) => event.type === "refreshed").length;
+	return h.events.filter((event) => event.type === "refreshed" || event.type === "grace-replayed").length;
 }
 
 /** The next `created` event of the client app's messages service within `ms`, or null. */
@@ -106,6 +107,18 @@ test("REST: calls refused because the token expired refresh once (single flight)
 	assert.equal(results.map((message) => message.text).sort(), ["m0", "m1", "m2", "m3", "m4"]);
 	assert.is(refreshes(), 1, "one exchange for five refused calls");
 	assert.is((await t.app.service("messages").find()).length, 5, "each call ran once");
+});
+
+test("REST: a call refused with a token a refresh has replaced meanwhile is retried without another refresh", async () => {
+	const app = restClient({ clock: manualClock() });
+	await app.authenticate(CREDENTIALS);
+	h.clock.advance(60 + 5 + 1);
+	// The find goes out with the expired token; its refusal reaches the client after the refresh
+	// started next to it has finished.
+	app.service("messages").hooks({ error: { find: [() => sleep(300)] } });
+	const [messages] = await Promise.all([app.service("messages").find(), client(app).refresh()]);
+	assert.equal(messages, []);
+	assert.is(refreshes(), 1);
 });
 
 test("REST: a refresh the server refuses ends the session on the client: the call fails, both tokens are forgotten", async () => {
