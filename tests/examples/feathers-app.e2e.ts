@@ -53,9 +53,10 @@ function restClient(options: Partial<RefreshKitClientOptions> = {}): Application
 async function socketClient(options: Partial<RefreshKitClientOptions> = {}): Promise<{ app: Application; socket: Socket }> {
 	const socket = io(origin(), { transports: ["websocket"], forceNew: true });
 	sockets.push(socket);
-	await new Promise((resolve) => socket.once("connect", resolve));
+	await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
 	const app = feathers();
-	app.configure(socketio.default(socket));
+	// socket.io-client's ESM Socket type, where the Feathers client names its CJS one: the same class.
+	app.configure(socketio.default(socket as unknown as Parameters<typeof socketio.default>[0]));
 	app.configure(refreshKitClient({ storage: new MemoryStorage(), ...options }));
 	return { app, socket };
 }

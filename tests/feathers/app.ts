@@ -1,7 +1,7 @@
 // An in-process Feathers v5 app for the adapter's tests: Koa REST + Socket.io on a real
 // loopback port, a memory `users` service with the local strategy, a `messages` service behind
 // authenticate('jwt'), the `authenticated` channel joined on login. Not a suite.
-import { authenticate, type AuthenticationResult } from "@feathersjs/authentication";
+import { authenticate, type AuthenticationResult, type JWTStrategy } from "@feathersjs/authentication";
 import { hooks as localHooks, LocalStrategy } from "@feathersjs/authentication-local";
 import { feathers, type Application, type Params } from "@feathersjs/feathers";
 import { bodyParser, errorHandler, koa, rest } from "@feathersjs/koa";
@@ -26,7 +26,7 @@ export interface TestAppOptions {
 	tokens: TokenService;
 	clock?: Clock;
 	/** The strategy registered as "jwt". Default RefreshKitJWTStrategy. */
-	jwtStrategy?: RefreshKitJWTStrategy;
+	jwtStrategy?: JWTStrategy;
 	/** Extra strategies a test wants on the protected service's authenticate() hook. */
 	protectWith?: string[];
 }

@@ -46,9 +46,10 @@ function restClient(options: Partial<RefreshKitClientOptions> = {}): Application
 async function socketClient(options: Partial<RefreshKitClientOptions> = {}): Promise<{ app: Application; socket: Socket }> {
 	const socket = io(t.url, { transports: ["websocket"], forceNew: true, reconnectionDelay: 50, reconnectionDelayMax: 100 });
 	sockets.push(socket);
-	await new Promise((resolve) => socket.once("connect", resolve));
+	await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
 	const app = feathers();
-	app.configure(socketio.default(socket));
+	// socket.io-client's ESM Socket type, where the Feathers client names its CJS one: the same class.
+	app.configure(socketio.default(socket as unknown as Parameters<typeof socketio.default>[0]));
 	// The system clock: renewal timers wait for real time to pass. The client measures its skew
 	// against the server's (fixed, manual) clock on every fresh token.
 	app.configure(refreshKitClient({ storage: new MemoryStorage(), ...options }));
