@@ -2,17 +2,15 @@
 // a temporary copy from its committed lockfile plus the tarball, type-checked against the packed
 // types, started as its README says on 127.0.0.1, then driven over real sockets with the
 // Feathers client (REST and Socket.io) and refresh-kit's client for it. `npm run test:examples`.
-import { MemoryStorage } from "@feathersjs/authentication-client";
-import { feathers, type Application } from "@feathersjs/feathers";
-import rest from "@feathersjs/rest-client";
-import socketio from "@feathersjs/socketio-client";
+import type { Application } from "@feathersjs/feathers";
 import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import { io, type Socket } from "socket.io-client";
+import type { Socket } from "socket.io-client";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { refreshKitClient, type RefreshKitAuthenticationClient, type RefreshKitClientOptions } from "../../adapters/feathers/client/index.js";
+import type { RefreshKitClientOptions } from "../../adapters/feathers/client/index.js";
+import { authClient, nextEvent, restClient as restClientFor, socketClient as socketClientFor } from "../feathers/clients.js";
 import { formatTimings, freePort, packLibrary, ROOT, run, sleep, startServer, timed, timings, type ServerProcess } from "./support.js";
 
 const EXAMPLE = join(ROOT, "examples/feathers-app");
@@ -43,27 +41,15 @@ function origin(): string {
 	return server.url;
 }
 
-function restClient(options: Partial<RefreshKitClientOptions> = {}): Application {
-	const app = feathers();
-	app.configure(rest.default(origin()).fetch(fetch));
-	app.configure(refreshKitClient({ storage: new MemoryStorage(), ...options }));
-	return app;
+function restClient(): Application {
+	return restClientFor(origin());
 }
 
-async function socketClient(options: Partial<RefreshKitClientOptions> = {}): Promise<{ app: Application; socket: Socket }> {
-	const socket = io(origin(), { transports: ["websocket"], forceNew: true });
-	sockets.push(socket);
-	await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
-	const app = feathers();
-	// socket.io-client's ESM Socket type, where the Feathers client names its CJS one: the same class.
-	app.configure(socketio.default(socket as unknown as Parameters<typeof socketio.default>[0]));
-	app.configure(refreshKitClient({ storage: new MemoryStorage(), ...options }));
-	return { app, socket };
+function socketClient(options: Partial<RefreshKitClientOptions> = {}): Promise<{ app: Application; socket: Socket }> {
+	return socketClientFor(origin(), sockets, options);
 }
 
-function client(app: Application): RefreshKitAuthenticationClient {
-	return app.authentication as unknown as RefreshKitAuthenticationClient;
-}
+const client = authClient;
 
 /** POST /authentication as any HTTP client sends it. */
 async function authenticate(body: unknown): Promise<{ status: number; body: Record<string, any> }> {
@@ -76,20 +62,8 @@ async function getMessages(accessToken: string): Promise<{ status: number; body:
 	return { status: response.status, body: (await response.json()) as Record<string, any> };
 }
 
-/** The next `messages created` event the client app receives within `ms`, or null. */
 function nextMessage(app: Application, ms = 2000): Promise<Record<string, unknown> | null> {
-	return new Promise((resolve) => {
-		const service = app.service("messages");
-		const timer = setTimeout(() => {
-			service.removeListener("created", listener);
-			resolve(null);
-		}, ms);
-		function listener(data: Record<string, unknown>): void {
-			clearTimeout(timer);
-			resolve(data);
-		}
-		service.once("created", listener);
-	});
+	return nextEvent(app.service("messages"), "created", ms);
 }
 
 test("packs the library, installs the example from its lockfile plus the tarball, type-checks it, starts it with npm start's command", async () => {

@@ -2,17 +2,16 @@
 // with RefreshKitAuthenticationClient) against the in-process server, over REST (fetch) and
 // Socket.io on real loopback sockets.
 import { MemoryStorage } from "@feathersjs/authentication-client";
-import { feathers, type Application } from "@feathersjs/feathers";
-import rest from "@feathersjs/rest-client";
-import socketio from "@feathersjs/socketio-client";
-import { io, type Socket } from "socket.io-client";
+import type { Application } from "@feathersjs/feathers";
+import type { Socket } from "socket.io-client";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { refreshKitClient, type RefreshKitAuthenticationClient, type RefreshKitClientOptions } from "../../adapters/feathers/client/index.js";
+import type { RefreshKitClientOptions } from "../../adapters/feathers/client/index.js";
 import { memoryStore } from "../../storage/memory/index.js";
 import { faultyStore, type FaultyStore } from "../support/faulty-store.js";
 import { harness, manualClock, type Harness } from "../helpers.js";
 import { PASSWORD, startTestApp, type TestApp } from "./app.js";
+import { authClient, nextEvent as nextEventOf, restClient as restClientFor, socketClient as socketClientFor } from "./clients.js";
 
 const CREDENTIALS = { strategy: "local", email: "alice@example.com", password: PASSWORD };
 
@@ -37,48 +36,24 @@ test.after.each(async () => {
 });
 
 function restClient(options: Partial<RefreshKitClientOptions> = {}): Application {
-	const app = feathers();
-	app.configure(rest.default(t.url).fetch(fetch));
-	app.configure(refreshKitClient({ storage: new MemoryStorage(), clock: h.clock, ...options }));
-	return app;
+	return restClientFor(t.url, { clock: h.clock, ...options });
 }
 
-async function socketClient(options: Partial<RefreshKitClientOptions> = {}): Promise<{ app: Application; socket: Socket }> {
-	const socket = io(t.url, { transports: ["websocket"], forceNew: true, reconnectionDelay: 50, reconnectionDelayMax: 100 });
-	sockets.push(socket);
-	await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
-	const app = feathers();
-	// socket.io-client's ESM Socket type, where the Feathers client names its CJS one: the same class.
-	app.configure(socketio.default(socket as unknown as Parameters<typeof socketio.default>[0]));
-	// The system clock: renewal timers wait for real time to pass. The client measures its skew
-	// against the server's (fixed, manual) clock on every fresh token.
-	app.configure(refreshKitClient({ storage: new MemoryStorage(), ...options }));
-	return { app, socket };
+// The system clock: renewal timers wait for real time to pass. The client measures its skew
+// against the server's (fixed, manual) clock on every fresh token.
+function socketClient(options: Partial<RefreshKitClientOptions> = {}): Promise<{ app: Application; socket: Socket }> {
+	return socketClientFor(t.url, sockets, options, { reconnectionDelay: 50, reconnectionDelayMax: 100 });
 }
 
-function client(app: Application): RefreshKitAuthenticationClient {
-	return app.authentication as unknown as RefreshKitAuthenticationClient;
-}
+const client = authClient;
 
 /** Exchanges the server saw: rotations, and replays of a rotated token inside the grace window. */
 function refreshes(): number {
 	return h.events.filter((event) => event.type === "refreshed" || event.type === "grace-replayed").length;
 }
 
-/** The next `created` event of the client app's messages service within `ms`, or null. */
 function nextEvent(app: Application, ms = 1000): Promise<unknown> {
-	return new Promise((resolve) => {
-		const service = app.service("messages");
-		const timer = setTimeout(() => {
-			service.removeListener("created", listener);
-			resolve(null);
-		}, ms);
-		function listener(data: unknown): void {
-			clearTimeout(timer);
-			resolve(data);
-		}
-		service.once("created", listener);
-	});
+	return nextEventOf(app.service("messages"), "created", ms);
 }
 
 function sleep(ms: number): Promise<void> {

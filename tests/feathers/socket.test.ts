@@ -7,6 +7,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { harness, type Harness } from "../helpers.js";
 import { PASSWORD, startTestApp, type TestApp } from "./app.js";
+import { nextEvent as nextEventOf } from "./clients.js";
 
 const TTL = 1;
 // The adapter's expiry timers read this clock: the service's, 800 ms ahead, so an access token
@@ -48,19 +49,8 @@ async function authenticate(socket: Socket, request: Record<string, unknown>): P
 	return result;
 }
 
-/** The next `messages created` event on `socket` within `ms`, or null. */
 function nextEvent(socket: Socket, ms = 500): Promise<unknown> {
-	return new Promise((resolve) => {
-		const timer = setTimeout(() => {
-			socket.off("messages created", listener);
-			resolve(null);
-		}, ms);
-		function listener(data: unknown): void {
-			clearTimeout(timer);
-			resolve(data);
-		}
-		socket.once("messages created", listener);
-	});
+	return nextEventOf(socket, "messages created", ms);
 }
 
 async function publishMessage(text: string): Promise<void> {
