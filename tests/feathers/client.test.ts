@@ -129,6 +129,18 @@ test("REST: a refresh that meets an unavailable store (503) keeps both tokens; t
 	assert.is.not(next.refreshToken, login.refreshToken);
 });
 
+test("REST: a renewal ahead of expiry that meets a 503 leaves the call its still valid token", async () => {
+	const app = restClient();
+	const login = await app.authenticate(CREDENTIALS);
+	h.clock.advance(31);
+	store.arm("rotateToken", "before");
+	assert.equal(await app.service("messages").find(), []);
+	assert.is(await client(app).getRefreshToken(), login.refreshToken);
+	assert.is(client(app).authenticated, true);
+	assert.equal(await app.service("messages").find(), []);
+	assert.is.not(await client(app).getRefreshToken(), login.refreshToken, "the next call renewed");
+});
+
 test("REST: reAuthenticate (page load) uses a fresh access token as is, and an expired one's refresh token", async () => {
 	const storage = new MemoryStorage();
 	const first = restClient({ storage });

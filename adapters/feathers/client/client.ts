@@ -202,10 +202,18 @@ export class RefreshKitAuthenticationClient extends AuthenticationClient {
 		return expired && (await this.getRefreshToken()) !== null;
 	}
 
-	/** Refreshes when a refresh token is held; a failure is left for the call itself to meet. */
+	/**
+	 * Renews ahead of expiry when a refresh token is held. A refused refresh ends the session; any
+	 * other failure (503, network) leaves the current, still valid token in place for now.
+	 */
 	async #renew(): Promise<void> {
 		if ((await this.getRefreshToken()) === null) return;
-		await this.refresh().catch(() => undefined);
+		try {
+			this.app.set("authentication", Promise.resolve(await this.#refreshOnce()));
+		} catch (error) {
+			const code = (error as FeathersError).code;
+			if (code > 400 && code < 408) await this.handleError(error as FeathersError, "authenticate").catch(() => undefined);
+		}
 	}
 
 	#isExpiring(accessToken: string): boolean {
