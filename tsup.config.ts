@@ -8,6 +8,8 @@ export default defineConfig({
 		"adapters/fetch": "adapters/fetch/index.ts",
 		"adapters/node": "adapters/node/index.ts",
 		"adapters/next": "adapters/next/index.ts",
+		"adapters/feathers": "adapters/feathers/index.ts",
+		"adapters/feathers/client": "adapters/feathers/client/index.ts",
 		client: "client/index.ts",
 		testing: "testing/index.ts",
 	},
