@@ -1,7 +1,7 @@
 // TokenError -> Feathers error: the status a Feathers client branches on, the library's stable
 // code in `data.code`, and a fixed message that never echoes the token.
 import { BadRequest, NotAuthenticated, Unavailable, type FeathersError } from "@feathersjs/errors";
-import { isTokenError, type TokenErrorCode } from "../../core/index.js";
+import { isTokenError, type TokenErrorCode } from "../../core/errors.js";
 
 const MESSAGES: Record<Exclude<TokenErrorCode, "ERR_CONFIG_INVALID">, string> = {
 	ERR_TOKEN_MALFORMED: "the refresh token is invalid, expired or revoked",

@@ -3,7 +3,7 @@
 import { AuthenticationBaseStrategy, type AuthenticationBase, type AuthenticationParams, type AuthenticationRequest, type AuthenticationResult } from "@feathersjs/authentication";
 import { NotAuthenticated } from "@feathersjs/errors";
 import type { Params } from "@feathersjs/feathers";
-import type { TokenService } from "../../core/index.js";
+import type { TokenService } from "../../core/types.js";
 import { feathersErrorFor, feathersErrors } from "./errors.js";
 import { EXCHANGE_PARAM, tokenResult, type RefreshKitAuthenticationService } from "./service.js";
 

@@ -5,7 +5,9 @@ import { AuthenticationService, type AuthenticationParams, type AuthenticationRe
 import { GeneralError, NotAuthenticated } from "@feathersjs/errors";
 import type { Application } from "@feathersjs/feathers";
 import { decodeJwt } from "jose";
-import { systemClock, type AccessClaims, type Clock, type TokenService, type TokenSet } from "../../core/index.js";
+import type { AccessClaims } from "../../core/access-token.js";
+import { systemClock, type Clock } from "../../core/clock.js";
+import type { TokenService, TokenSet } from "../../core/types.js";
 import { feathersErrors } from "./errors.js";
 
 // Feathers' own parameter types (jsonwebtoken's), taken from its signatures rather than imported.

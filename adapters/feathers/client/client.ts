@@ -1,32 +1,12 @@
 // The Feathers client side: @feathersjs/authentication-client's AuthenticationClient, keeping
 // the refresh token next to the access token and refreshing it once per app when needed.
 // Browser-safe: no Node APIs.
-import { AuthenticationClient, defaults, hooks, type AuthenticationClientOptions } from "@feathersjs/authentication-client";
+import { AuthenticationClient, type AuthenticationClientOptions } from "@feathersjs/authentication-client";
 import { NotAuthenticated, type FeathersError } from "@feathersjs/errors";
 import type { Application, HookContext, NextFunction, Params } from "@feathersjs/feathers";
 import { decodeJwt } from "jose";
-import { systemClock, type Clock } from "../../../core/clock.js";
-
-/** What the authentication service answers: Feathers' result plus `refreshToken`. */
-export type RefreshKitAuthenticationResult = Awaited<ReturnType<AuthenticationClient["authenticate"]>>;
-
-/** The options of {@link RefreshKitAuthenticationClient}, on top of Feathers' own. */
-export interface RefreshKitClientOptions extends AuthenticationClientOptions {
-	/** The storage key of the refresh token (in Feathers' `storage`, next to `storageKey`). Default `"feathers-refresh-token"`. */
-	refreshStorageKey: string;
-	/** The name the server registered the refresh strategy under. Default `"refresh"`. */
-	refreshStrategy: string;
-	/** Refresh when the access token has fewer than this many seconds left (at most half its lifetime). Default 30. */
-	refreshMargin: number;
-	/**
-	 * On a Socket.io app, refresh `refreshMargin` seconds before the access token expires even
-	 * when no call is made, so the connection never loses its authentication or its channels.
-	 * This keeps the session alive while the socket is open. Default true; REST apps ignore it.
-	 */
-	renewSocket: boolean;
-	/** This client's clock. Default: the system clock. */
-	clock: Clock;
-}
+import { systemClock } from "../../../core/clock.js";
+import type { RefreshKitAuthenticationResult, RefreshKitClientOptions } from "./options.js";
 
 const DEFAULTS = { refreshStorageKey: "feathers-refresh-token", refreshStrategy: "refresh", refreshMargin: 30, renewSocket: true } as const;
 // Marks the one retry of a call after a refresh: it must not refresh again.
@@ -272,31 +252,6 @@ export class RefreshKitAuthenticationClient extends AuthenticationClient {
 	#now(): number {
 		return this.options.clock.now().getTime();
 	}
-}
-
-/**
- * `@feathersjs/authentication-client` configured with {@link RefreshKitAuthenticationClient}:
- * `app.configure(refreshKitClient(options))` in place of `app.configure(authentication(options))`.
- * Configure the transport (Socket.io or REST) first.
- *
- * @example
- * ```ts
- * app.configure(rest("https://api.example.com").fetch(window.fetch.bind(window)));
- * app.configure(refreshKitClient({ storage: window.localStorage, refreshMargin: 60 }));
- * ```
- */
-export function refreshKitClient(options: Partial<RefreshKitClientOptions> = {}): (app: Application) => void {
-	// What @feathersjs/authentication-client's default export does with `Authentication` set,
-	// written out: its default export differs between the ESM and CJS builds of this package.
-	const settings = { ...defaults, ...options } as RefreshKitClientOptions;
-	return function configureRefreshKitClient(app: Application): void {
-		const client = new RefreshKitAuthenticationClient(app, settings);
-		app.authentication = client;
-		app.authenticate = client.authenticate.bind(client);
-		app.reAuthenticate = client.reAuthenticate.bind(client);
-		app.logout = client.logout.bind(client);
-		app.hooks([hooks.authentication(), hooks.populateHeader()]);
-	};
 }
 
 /** Calls the hooked method again with `params`, as the caller first called it. */

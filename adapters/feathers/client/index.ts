@@ -14,5 +14,6 @@
  * ```
  * @module
  */
-export { RefreshKitAuthenticationClient, refreshKitClient } from "./client.js";
-export type { RefreshKitClientOptions, RefreshKitAuthenticationResult } from "./client.js";
+export { RefreshKitAuthenticationClient } from "./client.js";
+export { refreshKitClient } from "./configure.js";
+export type { RefreshKitClientOptions, RefreshKitAuthenticationResult } from "./options.js";
