@@ -5,9 +5,9 @@
 export const ERROR_CODES = {
 	ERR_TOKEN_MALFORMED: { when: "not a refresh token of this library", http: "400 `invalid_grant`" },
 	ERR_TOKEN_UNKNOWN: { when: "well-formed, but not found or wrong secret", http: "400 `invalid_grant`" },
-	ERR_TOKEN_EXPIRED: { when: "idle or absolute lifetime passed", http: "400 `invalid_grant`" },
+	ERR_TOKEN_EXPIRED: { when: "idle or absolute lifetime passed, or the token is keyed by a `refresh.secret` no longer listed (or is a v1 token in reuse mode)", http: "400 `invalid_grant`" },
 	ERR_TOKEN_REVOKED: { when: "the session was revoked", http: "400 `invalid_grant`" },
-	ERR_TOKEN_REUSED: { when: "a used token presented outside the grace window", http: "400 `invalid_grant`" },
+	ERR_TOKEN_REUSED: { when: "a used token presented outside the grace window (or inside it when its successor can no longer be unsealed: then nothing is revoked)", http: "400 `invalid_grant`" },
 	ERR_ACCESS_TOKEN_INVALID: { when: "bad signature, alg, typ, iss, aud or format", http: "401 `invalid_token`" },
 	ERR_ACCESS_TOKEN_EXPIRED: { when: "past `exp` plus the clock tolerance (`clockTolerance`, default 5 s)", http: "401 `invalid_token`" },
 	ERR_STORE_UNAVAILABLE: {
