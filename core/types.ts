@@ -45,6 +45,25 @@ export interface ListSessionsOptions {
 	limit?: number;
 }
 
+/** Options of `revokeSession`. */
+export interface RevokeSessionOptions {
+	/**
+	 * Revoke the session only if it is a live session of this subject: a user ending one of their
+	 * own sessions. For anyone else's session, an unknown id or one already ended, nothing changes
+	 * and the answer is `false`, so a caller cannot tell someone else's session from none.
+	 */
+	subject?: string;
+}
+
+/** Options of `revokeSubject`. */
+export interface RevokeSubjectOptions {
+	/**
+	 * A session to keep: "sign out everywhere except here" (after a password change, pass the
+	 * `sid` claim of the request's access token). Must be a session id.
+	 */
+	except?: string;
+}
+
 /** Options of `prune`. */
 export interface PruneOptions {
 	/** Keep revoked and expired sessions this long (replays then report REVOKED/EXPIRED instead of UNKNOWN). Default `"7d"`. */
@@ -59,8 +78,8 @@ export interface TokenService {
 	exchange(refreshToken: string): Promise<TokenSet>;
 	verify(accessToken: string): Promise<AccessClaims>;
 	revoke(refreshToken: string): Promise<void>;
-	revokeSession(sessionId: string): Promise<boolean>;
-	revokeSubject(subject: string): Promise<number>;
+	revokeSession(sessionId: string, options?: RevokeSessionOptions): Promise<boolean>;
+	revokeSubject(subject: string, options?: RevokeSubjectOptions): Promise<number>;
 	listSessions(subject: string, options?: ListSessionsOptions): Promise<SessionInfo[]>;
 	jwks(): Promise<JSONWebKeySet>;
 	prune(options?: PruneOptions): Promise<number>;
