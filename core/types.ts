@@ -21,8 +21,8 @@ export interface IssueInput {
 	subject: string;
 	/** Extra access-token claims, kept across rotation. Registered claims (`iss`, `sub`, `exp`, …) are refused. */
 	claims?: Record<string, unknown>;
-	/** A label for the device or client; with `subject`, the key reuse mode hands the same token back for. */
-	device?: string;
+	/** A label for the device or client; with `subject`, the key reuse mode hands the same token back for. Undefined: none. */
+	device?: string | undefined;
 }
 
 /** A live session, as `listSessions` shows it. */

@@ -18,7 +18,8 @@ export type Params = Readonly<Record<string, string>>;
 export interface LoginResult {
 	subject: string;
 	claims?: Record<string, unknown>;
-	device?: string;
+	/** A label for the device, e.g. `deviceLabel(request)`; undefined stores none. */
+	device?: string | undefined;
 }
 
 /** Cookie mode: the refresh token travels only in an HttpOnly cookie, never in JSON. */
