@@ -45,7 +45,9 @@ async function bridge(handler: (request: Request) => Promise<Response>, req: Inc
 	const body = chunks.length === 0 || method === "GET" || method === "HEAD" ? null : Buffer.concat(chunks);
 	const response = await handler(new Request(`http://${req.headers.host}${req.url}`, { method, headers, body }));
 	const out: Record<string, string | string[]> = { "set-cookie": response.headers.getSetCookie() };
-	response.headers.forEach((value, name) => void (name === "set-cookie" ? undefined : (out[name] = value)));
+	response.headers.forEach((value, name) => {
+		if (name !== "set-cookie") out[name] = value;
+	});
 	res.writeHead(response.status, out).end(Buffer.from(await response.arrayBuffer()));
 }
 
@@ -176,7 +178,14 @@ json("someone else's session id answers 404 exactly as an unknown one, and nothi
 	for (const other of [unknown, malformed]) {
 		assert.is(other.status, foreign.status);
 		assert.is(other.text, foreign.text);
-		assert.equal(Object.keys(other.headers).filter((name) => name !== "date").sort(), Object.keys(foreign.headers).filter((name) => name !== "date").sort());
+		assert.equal(
+			Object.keys(other.headers)
+				.filter((name) => name !== "date")
+				.sort(),
+			Object.keys(foreign.headers)
+				.filter((name) => name !== "date")
+				.sort(),
+		);
 	}
 	assert.is(foreign.json().error_description, "no such session");
 	assert.ok(await isLive(h.service, bob), "Bob's session is untouched");
@@ -280,8 +289,30 @@ json("a store that fails answers 503 with Retry-After, never 500", async () => {
 json("hostile requests to the sessions paths: never a 5xx, every error JSON, nothing revoked", async () => {
 	const laptop = await loginAt(base, h.service, "laptop");
 	const phone = await loginAt(base, h.service, "phone");
-	const paths = ["/sessions", "/sessions/", "/sessions//", `/sessions/${phone.sid}/`, "/sessions/%00", "/sessions/%2F..%2F", "/sessions/__proto__", "/sessions/constructor", `/sessions/${"a".repeat(5000)}`, "/sessions/%ff", `/sessions/${phone.sid}%00`, "/SESSIONS", "/sessions?id=1"];
-	const auths = [{}, { Authorization: "Bearer" }, { Authorization: "Bearer a b" }, { Authorization: `Bearer ${"a".repeat(9000)}` }, { Authorization: ["Bearer x", "Bearer y"] }, { Authorization: "Basic Zm9vOmJhcg==" }, { Cookie: "rk_at=1; rk_at=2" }];
+	const paths = [
+		"/sessions",
+		"/sessions/",
+		"/sessions//",
+		`/sessions/${phone.sid}/`,
+		"/sessions/%00",
+		"/sessions/%2F..%2F",
+		"/sessions/__proto__",
+		"/sessions/constructor",
+		`/sessions/${"a".repeat(5000)}`,
+		"/sessions/%ff",
+		`/sessions/${phone.sid}%00`,
+		"/SESSIONS",
+		"/sessions?id=1",
+	];
+	const auths = [
+		{},
+		{ Authorization: "Bearer" },
+		{ Authorization: "Bearer a b" },
+		{ Authorization: `Bearer ${"a".repeat(9000)}` },
+		{ Authorization: ["Bearer x", "Bearer y"] },
+		{ Authorization: "Basic Zm9vOmJhcg==" },
+		{ Cookie: "rk_at=1; rk_at=2" },
+	];
 	let sent = 0;
 	for (const path of paths) {
 		for (const method of ["GET", "HEAD", "DELETE", "POST", "PUT", "OPTIONS"]) {
@@ -301,8 +332,14 @@ json("hostile requests to the sessions paths: never a 5xx, every error JSON, not
 json("createFetchHandler refuses sessions: true with a service that cannot list, and a non-boolean", () => {
 	const { issue, exchange, revoke, revokeSession, verify, jwks } = h.service;
 	const partial = { issue, exchange, revoke, revokeSession, verify, jwks };
-	assert.throws(() => createFetchHandler(partial, { sessions: true }), (error: unknown) => error instanceof TokenError && error.code === "ERR_CONFIG_INVALID");
-	assert.throws(() => createFetchHandler(h.service, { sessions: "yes" as unknown as boolean }), (error: unknown) => error instanceof TokenError && error.code === "ERR_CONFIG_INVALID");
+	assert.throws(
+		() => createFetchHandler(partial, { sessions: true }),
+		(error: unknown) => error instanceof TokenError && error.code === "ERR_CONFIG_INVALID",
+	);
+	assert.throws(
+		() => createFetchHandler(h.service, { sessions: "yes" as unknown as boolean }),
+		(error: unknown) => error instanceof TokenError && error.code === "ERR_CONFIG_INVALID",
+	);
 	createFetchHandler(partial, {});
 });
 
@@ -343,7 +380,10 @@ function issued(device: string): Promise<Login> {
 cookieMode("GET with the access cookie is served from any origin (a safe method)", async () => {
 	const laptop = await issued("laptop");
 	const listed = entries(await send(`${cookieBase}/sessions`, { headers: { ...accessCookie(laptop), Origin: EVIL } }));
-	assert.equal(listed.map((entry) => [entry.id, entry.current]), [[laptop.sid, true]]);
+	assert.equal(
+		listed.map((entry) => [entry.id, entry.current]),
+		[[laptop.sid, true]],
+	);
 });
 
 cookieMode("a cookie-authenticated DELETE from another origin is 403 and revokes nothing", async () => {

@@ -4,7 +4,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import type { TokenStore } from "../../core/port.js";
-import { MAX_LIST_LIMIT } from "../../core/types.js";
+import { MAX_LIST_LIMIT, type RevokeSessionOptions, type RevokeSubjectOptions } from "../../core/types.js";
 import { memoryStore } from "../../storage/memory/index.js";
 import { harness, rejects } from "../helpers.js";
 
@@ -84,7 +84,7 @@ own("bad options are ERR_INPUT_INVALID", async () => {
 	const a = await service.issue({ subject: "alice" });
 	await rejects(service.revokeSession(a.sessionId, { subject: "" }), "ERR_INPUT_INVALID");
 	await rejects(service.revokeSession(a.sessionId, { subject: 7 as unknown as string }), "ERR_INPUT_INVALID");
-	await rejects(service.revokeSession(a.sessionId, null as unknown as {}), "ERR_INPUT_INVALID");
+	await rejects(service.revokeSession(a.sessionId, null as unknown as RevokeSessionOptions), "ERR_INPUT_INVALID");
 	assert.is(await service.revokeSession(a.sessionId, {}), true, "no subject: the administrator's revocation");
 });
 
@@ -126,7 +126,7 @@ except("the kept id matches in any letter case; a kept id of another subject kee
 
 except("without options, and with {} or except undefined, it is the old revokeSubject: everything", async () => {
 	const { service } = harness();
-	for (const options of [undefined, {}, { except: undefined } as {}]) {
+	for (const options of [undefined, {}, { except: undefined } as unknown as RevokeSubjectOptions]) {
 		await service.issue({ subject: "alice" });
 		await service.issue({ subject: "alice" });
 		assert.is(await service.revokeSubject("alice", options), 2);
@@ -139,7 +139,7 @@ except("an except that is not a session id is refused rather than signing the ca
 	for (const bad of ["", "current", here.refreshToken, here.accessToken, 42 as unknown as string]) {
 		await rejects(service.revokeSubject("alice", { except: bad }), "ERR_INPUT_INVALID");
 	}
-	await rejects(service.revokeSubject("alice", null as unknown as {}), "ERR_INPUT_INVALID");
+	await rejects(service.revokeSubject("alice", null as unknown as RevokeSubjectOptions), "ERR_INPUT_INVALID");
 	await service.exchange(here.refreshToken);
 });
 

@@ -37,8 +37,7 @@ export default async function SessionsPage(): Promise<ReactNode> {
 						<li key={session.id} data-session-id={session.id} data-current={String(current)}>
 							{/* React escapes text: a device label is whatever the other browser's User-Agent said. */}
 							<strong>{session.device ?? "unknown device"}</strong>
-							{current ? " (this browser)" : ""}: signed in {when(session.createdAt)}, last refreshed {when(session.lastUsedAt)}, expires{" "}
-							{when(session.expiresAt)} {current ? null : <SignOutSession id={session.id} />}
+							{current ? " (this browser)" : ""}: signed in {when(session.createdAt)}, last refreshed {when(session.lastUsedAt)}, expires {when(session.expiresAt)} {current ? null : <SignOutSession id={session.id} />}
 						</li>
 					);
 				})}
