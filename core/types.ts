@@ -45,7 +45,14 @@ export interface ListSessionsOptions {
 	limit?: number;
 }
 
-/** Options of `revokeSession`. */
+/**
+ * Options of `revokeSession`.
+ *
+ * @example A "your devices" page: the signed-in user ends one of their own sessions
+ * ```ts
+ * const ended = await service.revokeSession(idFromTheForm, { subject: claims.sub }); // false for anyone else's
+ * ```
+ */
 export interface RevokeSessionOptions {
 	/**
 	 * Revoke the session only if it is a live session of this subject: a user ending one of their
@@ -55,7 +62,15 @@ export interface RevokeSessionOptions {
 	subject?: string;
 }
 
-/** Options of `revokeSubject`. */
+/**
+ * Options of `revokeSubject`.
+ *
+ * @example After a password change, sign out everywhere but the browser that made it
+ * ```ts
+ * await users.setPasswordHash(user.id, await hash(newPassword)); // first: no new login with the old one
+ * const revoked = await service.revokeSubject(user.id, { except: claims.sid }); // claims: this request's access token
+ * ```
+ */
 export interface RevokeSubjectOptions {
 	/**
 	 * A session to keep: "sign out everywhere except here" (after a password change, pass the
