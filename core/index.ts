@@ -5,7 +5,7 @@
  * @module
  */
 export { createTokenService } from "./service.js";
-export type { TokenService, TokenSet, IssueInput, SessionInfo, ListSessionsOptions, PruneOptions } from "./types.js";
+export type { TokenService, TokenSet, IssueInput, SessionInfo, ListSessionsOptions, PruneOptions, RevokeSessionOptions, RevokeSubjectOptions } from "./types.js";
 export { ERROR_CODES, TokenError, isTokenError } from "./errors.js";
 export type { TokenErrorCode } from "./errors.js";
 export { generateSigningKeys } from "./keys.js";

@@ -11,7 +11,7 @@ import { exchangeReusable, issueReusable } from "./reuse-mode.js";
 import { revokeAllOfSubject, revokeByToken, revokeSessionById } from "./revocation.js";
 import { exchangeRotating } from "./rotation.js";
 import { plusSeconds } from "./session.js";
-import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, type IssueInput, type ListSessionsOptions, type PruneOptions, type SessionInfo, type TokenService, type TokenSet } from "./types.js";
+import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, type IssueInput, type ListSessionsOptions, type PruneOptions, type RevokeSessionOptions, type RevokeSubjectOptions, type SessionInfo, type TokenService, type TokenSet } from "./types.js";
 import { normalizeIssueInput, validateSubject } from "./validate.js";
 
 /**
@@ -48,8 +48,8 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
 		exchange: (refreshToken: string) => exchange(context, refreshToken),
 		verify,
 		revoke: (refreshToken: string) => revokeByToken(context, refreshToken),
-		revokeSession: (sessionId: string) => revokeSessionById(context, sessionId),
-		revokeSubject: (subject: string) => revokeAllOfSubject(context, subject),
+		revokeSession: (sessionId: string, options?: RevokeSessionOptions) => revokeSessionById(context, sessionId, options),
+		revokeSubject: (subject: string, options?: RevokeSubjectOptions) => revokeAllOfSubject(context, subject, options),
 		listSessions: (subject: string, options?: ListSessionsOptions) => listSessions(context, subject, options),
 		jwks: async function jwks(): Promise<JSONWebKeySet> {
 			return publicKeySet(config.ring);

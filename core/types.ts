@@ -21,8 +21,8 @@ export interface IssueInput {
 	subject: string;
 	/** Extra access-token claims, kept across rotation. Registered claims (`iss`, `sub`, `exp`, …) are refused. */
 	claims?: Record<string, unknown>;
-	/** A label for the device or client; with `subject`, the key reuse mode hands the same token back for. */
-	device?: string;
+	/** A label for the device or client; with `subject`, the key reuse mode hands the same token back for. Undefined: none. */
+	device?: string | undefined;
 }
 
 /** A live session, as `listSessions` shows it. */
@@ -45,6 +45,40 @@ export interface ListSessionsOptions {
 	limit?: number;
 }
 
+/**
+ * Options of `revokeSession`.
+ *
+ * @example A "your devices" page: the signed-in user ends one of their own sessions
+ * ```ts
+ * const ended = await service.revokeSession(idFromTheForm, { subject: claims.sub }); // false for anyone else's
+ * ```
+ */
+export interface RevokeSessionOptions {
+	/**
+	 * Revoke the session only if it is a live session of this subject: a user ending one of their
+	 * own sessions. For anyone else's session, an unknown id or one already ended, nothing changes
+	 * and the answer is `false`, so a caller cannot tell someone else's session from none.
+	 */
+	subject?: string;
+}
+
+/**
+ * Options of `revokeSubject`.
+ *
+ * @example After a password change, sign out everywhere but the browser that made it
+ * ```ts
+ * await users.setPasswordHash(user.id, await hash(newPassword)); // first: no new login with the old one
+ * const revoked = await service.revokeSubject(user.id, { except: claims.sid }); // claims: this request's access token
+ * ```
+ */
+export interface RevokeSubjectOptions {
+	/**
+	 * A session to keep: "sign out everywhere except here" (after a password change, pass the
+	 * `sid` claim of the request's access token). Must be a session id.
+	 */
+	except?: string;
+}
+
 /** Options of `prune`. */
 export interface PruneOptions {
 	/** Keep revoked and expired sessions this long (replays then report REVOKED/EXPIRED instead of UNKNOWN). Default `"7d"`. */
@@ -59,8 +93,8 @@ export interface TokenService {
 	exchange(refreshToken: string): Promise<TokenSet>;
 	verify(accessToken: string): Promise<AccessClaims>;
 	revoke(refreshToken: string): Promise<void>;
-	revokeSession(sessionId: string): Promise<boolean>;
-	revokeSubject(subject: string): Promise<number>;
+	revokeSession(sessionId: string, options?: RevokeSessionOptions): Promise<boolean>;
+	revokeSubject(subject: string, options?: RevokeSubjectOptions): Promise<number>;
 	listSessions(subject: string, options?: ListSessionsOptions): Promise<SessionInfo[]>;
 	jwks(): Promise<JSONWebKeySet>;
 	prune(options?: PruneOptions): Promise<number>;

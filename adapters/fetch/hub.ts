@@ -10,6 +10,7 @@ import { resolveHttpOptions } from "./options.js";
 import { isAllowedOrigin } from "./origin.js";
 import { pathBelow } from "./paths.js";
 import { createErrorResponder, JSON_TYPE, NO_STORE } from "./responses.js";
+import { createSessionRoutes } from "./sessions.js";
 import type { FetchHandlerOptions, HttpErrorReason, Hub, HubRequest, HubResponse, HubService, LoginResult, Params } from "./types.js";
 
 type RouteName = "login" | "token" | "revoke" | "logout" | "jwks";
@@ -35,7 +36,9 @@ export function createHub(service: HubService, options: FetchHandlerOptions): Hu
 	const refreshCookie: CookieAttributes = { path: config.basePath === "" ? "/" : config.basePath, domain: cookie?.domain };
 	const accessCookie: CookieAttributes = { path: "/", domain: cookie?.domain };
 
-	const { fail, failFromException } = createErrorResponder(config.onError);
+	const responder = createErrorResponder(config.onError);
+	const { fail, failFromException } = responder;
+	const sessionRoutes = createSessionRoutes(service, options, config, responder);
 
 	function tokenResponse(tokens: TokenSet): HubResponse {
 		const body: Record<string, unknown> = { access_token: tokens.accessToken, token_type: "Bearer", expires_in: tokens.expiresIn };
@@ -119,6 +122,10 @@ export function createHub(service: HubService, options: FetchHandlerOptions): Hu
 
 	async function dispatch(request: HubRequest): Promise<HubResponse> {
 		const below = pathBelow(request.pathname, config.basePath);
+		// Before the cookie-mode origin check below: the sessions routes apply the origin rule of
+		// access-token requests (cookie-authenticated unsafe methods only) themselves.
+		const answered = below === null || sessionRoutes === null ? null : await sessionRoutes.handle(request, below);
+		if (answered !== null) return answered;
 		const route = below === null ? undefined : ROUTES[below];
 		if (route === undefined || (route.name === "login" && config.authenticate === undefined)) return fail(null, "ERR_NOT_FOUND");
 		if (!route.methods.includes(request.method)) return fail(route.name, "ERR_METHOD", { headers: { Allow: route.methods.join(", ") } });

@@ -4,7 +4,8 @@
  * and Next.js adapters share its logic (`hub.ts`) and only translate requests and responses.
  *
  * Routes under `basePath` (default `/auth`): `POST /login`, `POST /token` (RFC 6749 §6),
- * `POST /revoke` (RFC 7009), `POST /logout`, `GET /jwks`. Errors follow RFC 6749 §5.2:
+ * `POST /revoke` (RFC 7009), `POST /logout`, `GET /jwks`, and with `sessions: true` the caller's
+ * own sessions (`GET /sessions`, `DELETE /sessions/{id}`, `DELETE /sessions`). Errors follow RFC 6749 §5.2:
  * JSON `{ error, error_description }`, with generic descriptions that never echo input.
  * `authorize` checks the access token of any other request (RFC 6750).
  *
@@ -13,6 +14,7 @@
 export { createFetchHandler } from "./handler.js";
 export { authorize } from "./access.js";
 export { errorResponse } from "./responses.js";
+export { describeUserAgent, deviceLabel } from "./device.js";
 export type {
 	AccessRequest,
 	AccessVerifier,

@@ -14,9 +14,10 @@ export interface ResolvedHttpOptions {
 	allowedOrigins: ReadonlySet<string> | null;
 	maxBodyBytes: number;
 	onError: FetchHandlerOptions["onError"];
+	sessions: boolean;
 }
 
-const OPTION_NAMES = new Set(["basePath", "authenticate", "cookie", "allowedOrigins", "maxBodyBytes", "onError"]);
+const OPTION_NAMES = new Set(["basePath", "authenticate", "cookie", "allowedOrigins", "maxBodyBytes", "onError", "sessions"]);
 const COOKIE_OPTION_NAMES = new Set(["name", "accessTokenName", "domain"]);
 
 export function resolveHttpOptions(options: FetchHandlerOptions): ResolvedHttpOptions {
@@ -28,6 +29,7 @@ export function resolveHttpOptions(options: FetchHandlerOptions): ResolvedHttpOp
 	if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 1) invalid("maxBodyBytes must be a positive integer");
 	if (options.authenticate !== undefined && typeof options.authenticate !== "function") invalid("authenticate must be a function");
 	if (options.onError !== undefined && typeof options.onError !== "function") invalid("onError must be a function");
+	if (options.sessions !== undefined && typeof options.sessions !== "boolean") invalid("sessions must be true or false");
 	const cookie = options.cookie;
 	if (cookie !== undefined) checkCookieOptions(cookie);
 	let allowedOrigins: Set<string> | null = null;
@@ -40,7 +42,7 @@ export function resolveHttpOptions(options: FetchHandlerOptions): ResolvedHttpOp
 			allowedOrigins.add(origin);
 		}
 	}
-	return { basePath: normalizeBasePath(basePath), authenticate: options.authenticate, cookie, allowedOrigins, maxBodyBytes, onError: options.onError };
+	return { basePath: normalizeBasePath(basePath), authenticate: options.authenticate, cookie, allowedOrigins, maxBodyBytes, onError: options.onError, sessions: options.sessions === true };
 }
 
 function checkCookieOptions(cookie: CookieOptions): void {

@@ -12,6 +12,11 @@ type ProblemName = HttpErrorReason | "invalid_grant" | "invalid_input" | "invali
 // Every error the hub sends: status, RFC 6749 §5.2 code, and a fixed text that never echoes input.
 const PROBLEMS: Record<ProblemName, [number, string, string]> = {
 	ERR_NOT_FOUND: [404, "not_found", "no such endpoint"],
+	ERR_SESSION_NOT_FOUND: [404, "not_found", "no such session"],
+	// The same words as invalid_token: a revoked session's access token reads as an expired one.
+	ERR_SESSION_ENDED: [401, "invalid_token", "the access token is invalid or expired"],
+	// Reported with the response the access check built (forward()), which says precisely why.
+	ERR_ACCESS_REFUSED: [401, "invalid_token", "the access token is invalid or expired"],
 	ERR_METHOD: [405, "invalid_request", "method not allowed"],
 	ERR_ORIGIN: [403, "access_denied", "cross-origin request refused"],
 	ERR_REQUEST_UNREADABLE: [400, "invalid_request", "the request could not be read"],
@@ -37,20 +42,32 @@ export interface ErrorResponder {
 	fail(route: string | null, problem: ProblemName, extra?: { reason?: HttpErrorEvent["reason"]; cause?: unknown; headers?: Record<string, string> }): HubResponse;
 	/** The response for an exception: a TokenError by its code, anything else a 500. */
 	failFromException(route: string | null, cause: unknown): HubResponse;
+	/** Reports an error response built elsewhere (the access check's RFC 6750 refusals) and returns it unchanged. */
+	forward(route: string | null, response: HubResponse, reason: HttpErrorReason): HubResponse;
 }
 
 export function createErrorResponder(onError: FetchHandlerOptions["onError"]): ErrorResponder {
+	function report(event: HttpErrorEvent): void {
+		if (onError === undefined) return;
+		try {
+			onError(event);
+		} catch {
+			// A broken log hook must not change what the client gets.
+		}
+	}
+
 	function fail(route: string | null, name: ProblemName, extra: { reason?: HttpErrorEvent["reason"]; cause?: unknown; headers?: Record<string, string> } = {}): HubResponse {
 		const [status, error, description] = PROBLEMS[name];
-		if (onError !== undefined) {
-			const reason = extra.reason ?? (name as HttpErrorReason);
-			try {
-				onError({ status, error, reason, route, ...(extra.cause === undefined ? {} : { cause: extra.cause }) });
-			} catch {
-				// A broken log hook must not change what the client gets.
-			}
-		}
+		const reason = extra.reason ?? (name as HttpErrorReason);
+		report({ status, error, reason, route, ...(extra.cause === undefined ? {} : { cause: extra.cause }) });
 		return problem(status, error, description, extra.headers);
+	}
+
+	function forward(route: string | null, response: HubResponse, reason: HttpErrorReason): HubResponse {
+		// The body is a problem() body: JSON whose `error` is a fixed string, never input.
+		const { error } = JSON.parse(response.body ?? "{}") as { error?: unknown };
+		report({ status: response.status, error: typeof error === "string" ? error : "", reason, route });
+		return response;
 	}
 
 	function failFromException(route: string | null, cause: unknown): HubResponse {
@@ -78,7 +95,7 @@ export function createErrorResponder(onError: FetchHandlerOptions["onError"]): E
 		}
 	}
 
-	return { fail, failFromException };
+	return { fail, failFromException, forward };
 }
 
 /**

@@ -18,7 +18,8 @@ export type Params = Readonly<Record<string, string>>;
 export interface LoginResult {
 	subject: string;
 	claims?: Record<string, unknown>;
-	device?: string;
+	/** A label for the device, e.g. `deviceLabel(request)`; undefined stores none. */
+	device?: string | undefined;
 }
 
 /** Cookie mode: the refresh token travels only in an HttpOnly cookie, never in JSON. */
@@ -38,6 +39,9 @@ export interface CookieOptions {
 /** The hub's own reasons for an error response, next to the service's {@link TokenErrorCode}s. */
 export type HttpErrorReason =
 	| "ERR_NOT_FOUND"
+	| "ERR_SESSION_NOT_FOUND"
+	| "ERR_SESSION_ENDED"
+	| "ERR_ACCESS_REFUSED"
 	| "ERR_METHOD"
 	| "ERR_ORIGIN"
 	| "ERR_REQUEST_UNREADABLE"
@@ -59,7 +63,7 @@ export interface HttpErrorEvent {
 	error: string;
 	/** The precise reason: a {@link TokenErrorCode}, or one of the hub's {@link HttpErrorReason}s. */
 	reason: TokenErrorCode | HttpErrorReason;
-	/** `"login"`, `"token"`, `"revoke"`, `"logout"`, `"jwks"`, or null when no route matched (or the request could not be read). */
+	/** `"login"`, `"token"`, `"revoke"`, `"logout"`, `"jwks"`, `"sessions"`, or null when no route matched (or the request could not be read). */
 	route: string | null;
 	/** The underlying exception, when there is one (a store error, an exception from `authenticate`). */
 	cause?: unknown;
@@ -88,13 +92,23 @@ export interface FetchHandlerOptions {
 	maxBodyBytes?: number;
 	/** Sees every error response with its precise reason (for logs and metrics). Exceptions it throws are ignored. */
 	onError?: (event: HttpErrorEvent) => void;
+	/**
+	 * Serves the caller's own sessions (a "your devices" page): `GET {basePath}/sessions`,
+	 * `DELETE {basePath}/sessions/{id}` and `DELETE {basePath}/sessions` (all but the current
+	 * one), authenticated by the access token (`Authorization: Bearer`, else the
+	 * `cookie.accessTokenName` cookie). Default false: the routes answer 404.
+	 */
+	sessions?: boolean;
 }
 
 /** A fetch-style handler. */
 export type FetchHandler = (request: Request) => Promise<Response>;
 
-/** The service methods the hub uses; a `TokenService` has them all. */
-export type HubService = Pick<TokenService, "issue" | "exchange" | "revoke" | "revokeSession" | "verify" | "jwks">;
+/**
+ * The service methods the hub uses; a `TokenService` has them all. `listSessions` and
+ * `revokeSubject` are needed only with `sessions: true` (checked when the handler is created).
+ */
+export type HubService = Pick<TokenService, "issue" | "exchange" | "revoke" | "revokeSession" | "verify" | "jwks"> & Partial<Pick<TokenService, "listSessions" | "revokeSubject">>;
 
 /** What `authorize` verifies with: a `TokenService`, or a `createVerifier(...)` that holds only public keys. */
 export type AccessVerifier = Pick<Verifier, "verify">;

@@ -16,7 +16,7 @@ import { publicURL } from "./url.js";
  * import { createNextHandlers } from "refresh-kit/adapters/next";
  * import { service, authOptions } from "@/lib/auth";
  *
- * export const { GET, POST } = createNextHandlers(service, authOptions);
+ * export const { GET, POST, DELETE } = createNextHandlers(service, authOptions); // DELETE: the sessions routes
  * ```
  */
 export function createNextHandlers(service: HubService, options: FetchHandlerOptions = {}): NextHandlers {
@@ -29,6 +29,9 @@ export function createNextHandlers(service: HubService, options: FetchHandlerOpt
 			return handle(request);
 		},
 		POST: function POST(request: Request): Promise<Response> {
+			return handle(request);
+		},
+		DELETE: function DELETE(request: Request): Promise<Response> {
 			return handle(request);
 		},
 	};

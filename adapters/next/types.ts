@@ -4,4 +4,6 @@
 export interface NextHandlers {
 	GET(request: Request): Promise<Response>;
 	POST(request: Request): Promise<Response>;
+	/** The sessions routes (`DELETE {basePath}/sessions[/{id}]`, with `sessions: true`); export it too. */
+	DELETE(request: Request): Promise<Response>;
 }

@@ -1,5 +1,6 @@
 // refresh-kit demo: plain node:http, the library at /auth (cookie mode), a demo user, a
-// protected /api/me and a small page at / that walks login → API call → refresh → logout.
+// protected /api/me and a small page at / that walks login → API call → refresh → logout, and
+// lists the user's sessions (one per browser) with a sign-out for each.
 //
 //   npm start            # http://127.0.0.1:3000, user demo / demo-password
 //
@@ -10,6 +11,7 @@
 import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { deviceLabel } from "../../adapters/fetch/index.js";
 import { createNodeHandler, requireAuth, type AuthenticatedRequest } from "../../adapters/node/index.js";
 import { createTokenService, type Duration } from "../../core/index.js";
 import { loadRefreshSecret, loadSigningKeys, openDemoStore, safeEqual } from "./setup.js";
@@ -41,9 +43,11 @@ const auth = createNodeHandler(service, {
 		const userMatches = safeEqual(username, DEMO_USER.username);
 		const passwordMatches = safeEqual(password, DEMO_USER.password);
 		if (!(userMatches && passwordMatches)) return null;
-		const device = (request.headers.get("user-agent") ?? "unknown").slice(0, 200);
-		return { subject: DEMO_USER.username, claims: { name: DEMO_USER.name }, device };
+		// "Chrome on macOS", "Safari on iPhone", "curl": what the page's "Your sessions" list shows.
+		return { subject: DEMO_USER.username, claims: { name: DEMO_USER.name }, device: deviceLabel(request) };
 	},
+	// GET /auth/sessions, DELETE /auth/sessions/{id}, DELETE /auth/sessions (all but this one).
+	sessions: true,
 	onError: (event) => console.log(`[auth] ${event.status} ${event.reason} (${event.route ?? "-"})${event.status >= 500 && event.cause ? ` ${String(event.cause)}` : ""}`),
 });
 const protect = requireAuth(service);
@@ -105,6 +109,7 @@ Open ${url}/ in a browser, or try it with curl:
   AT=$(curl -s -c ${jar} -H 'Origin: ${url}' -d username=demo -d password=demo-password ${url}/auth/login \\
        | node -pe 'JSON.parse(require("fs").readFileSync(0, "utf8")).access_token')
   curl -s -H "Authorization: Bearer $AT" ${url}/api/me
+  curl -s -H "Authorization: Bearer $AT" ${url}/auth/sessions
   curl -s -b ${jar} -c ${jar} -H 'Origin: ${url}' -d grant_type=refresh_token ${url}/auth/token
   curl -s -b ${jar} -c ${jar} -H 'Origin: ${url}' -X POST -i ${url}/auth/logout
 `);

@@ -145,4 +145,105 @@ test("logout clears the cookie; the API call is then refused", async () => {
 	assert.equal(errors, [], "no page errors, no CSP violations");
 });
 
+// --- Your sessions: two browser contexts (two cookie jars, two devices) ----------------------------
+
+const MAC_CHROME = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36";
+const IPHONE_SAFARI = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
+
+interface Device {
+	context: BrowserContext;
+	page: Page;
+	errors: string[];
+}
+
+/** A new browser context (its own cookie jar) posing as `userAgent`, logged in to the demo. */
+async function signedInDevice(userAgent: string): Promise<Device> {
+	if (browser === null || server === null) throw new Error("the browser or the demo did not start");
+	const context = await browser.newContext({ userAgent });
+	const page = await context.newPage();
+	const errors = watchErrors(page);
+	await page.goto(`${server.url}/`);
+	await logLine(page, /no session yet|resumed the session/);
+	await page.click("#login");
+	await page.waitForSelector('#status[data-state="logged-in"]');
+	return { context, page, errors };
+}
+
+async function logLine(page: Page, pattern: RegExp): Promise<void> {
+	await page.waitForFunction((source) => new RegExp(source).test((globalThis as unknown as PageGlobals).document.getElementById("log")?.textContent ?? ""), pattern.source, { timeout: 10_000 });
+}
+
+/** Clicks "GET /auth/sessions" and returns the listed sessions as the page shows them. */
+async function listedSessions(page: Page, count: number): Promise<Array<{ current: string; text: string }>> {
+	await page.click("#list-sessions");
+	await page.waitForSelector(`#sessions[data-count="${count}"]`, { timeout: 10_000 });
+	return page.$$eval("#sessions li", (items) => items.map((item) => ({ current: (item as unknown as { dataset: { current: string } }).dataset.current, text: item.textContent ?? "" })));
+}
+
+let laptop: Device | null = null;
+let phone: Device | null = null;
+
+test("your sessions: two browsers signed in see both sessions, each marked from its own side", async () => {
+	laptop = await signedInDevice(MAC_CHROME);
+	phone = await signedInDevice(IPHONE_SAFARI);
+	const fromLaptop = await listedSessions(laptop.page, 2);
+	assert.equal(
+		fromLaptop.map((entry) => [entry.current, entry.text.split(":")[0]]),
+		[
+			["true", "Chrome on macOS (this browser)"],
+			["false", "Safari on iPhone"],
+		],
+	);
+	await screenshot(laptop.page, "sessions-1-laptop-sees-two");
+	const fromPhone = await listedSessions(phone.page, 2);
+	assert.equal(
+		fromPhone.map((entry) => [entry.current, entry.text.split(":")[0]]),
+		[
+			["false", "Chrome on macOS"],
+			["true", "Safari on iPhone (this browser)"],
+		],
+	);
+	await screenshot(phone.page, "sessions-2-phone-sees-two");
+});
+
+test("your sessions: the laptop signs the phone out; the phone's next refresh fails and it shows signed out", async () => {
+	if (laptop === null || phone === null) throw new Error("the previous test did not sign in");
+	await laptop.page.click('#sessions li[data-current="false"] button.sign-out-session');
+	await logLine(laptop.page, /DELETE \/auth\/sessions\/[0-9a-f]{8}… → 204/);
+	await laptop.page.waitForSelector('#sessions[data-count="1"]');
+	assert.match((await laptop.page.textContent("#sessions li")) ?? "", /Chrome on macOS \(this browser\)/);
+	await screenshot(laptop.page, "sessions-3-laptop-signed-phone-out");
+	// The phone still holds its refresh cookie (nothing can reach into another browser); the
+	// server refuses it at the next refresh, and the page signs out.
+	await phone.page.click("#refresh");
+	await logLine(phone.page, /POST \/auth\/token → 400 invalid_grant/);
+	await phone.page.waitForSelector('#status[data-state="logged-out"]');
+	assert.is(await phone.page.getAttribute("#sessions", "data-count"), "0", "the stale list is cleared");
+	await screenshot(phone.page, "sessions-4-phone-signed-out");
+	// The laptop's own session goes on.
+	await laptop.page.click("#refresh");
+	await logLine(laptop.page, /POST \/auth\/token → 200/);
+});
+
+test("your sessions: 'Sign out all other sessions' ends every other browser's session, this one goes on", async () => {
+	if (laptop === null || phone === null) throw new Error("the previous test did not sign in");
+	await phone.page.click("#login");
+	await phone.page.waitForSelector('#status[data-state="logged-in"]');
+	const tablet = await signedInDevice("Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0");
+	assert.is((await listedSessions(laptop.page, 3)).length, 3);
+	await laptop.page.click("#sign-out-others");
+	await logLine(laptop.page, /DELETE \/auth\/sessions → 200: 2 other session\(s\) signed out/);
+	await laptop.page.waitForSelector('#sessions[data-count="1"]');
+	await screenshot(laptop.page, "sessions-5-laptop-signed-out-others");
+	for (const other of [phone, tablet]) {
+		await other.page.click("#refresh");
+		await other.page.waitForSelector('#status[data-state="logged-out"]');
+	}
+	await screenshot(tablet.page, "sessions-6-tablet-signed-out");
+	await laptop.page.click("#call-api");
+	await laptop.page.waitForFunction(() => ((globalThis as unknown as PageGlobals).document.getElementById("me")?.textContent ?? "").includes("Demo User"));
+	assert.equal([...laptop.errors, ...phone.errors, ...tablet.errors], [], "no page errors, no CSP violations");
+	for (const device of [laptop, phone, tablet]) await device.context.close();
+});
+
 test.run();

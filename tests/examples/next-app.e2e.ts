@@ -238,4 +238,72 @@ test("an expired access token sent anyway (a client ignoring Max-Age) is refused
 	assert.not.match(server?.log() ?? "", /Error|⨯/, "the server logged no error");
 });
 
+// --- app/sessions: the "your sessions" page, two browsers ---------------------------------------
+
+const MAC_CHROME = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36";
+const IPHONE_SAFARI = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
+
+test("sessions page: two browsers listed; one signs the other out (DELETE /auth/sessions/{id}), which is sent to /login; then all others", async () => {
+	browser ??= await launchChromium();
+	const laptop = await browser.newContext({ userAgent: MAC_CHROME });
+	const phone = await browser.newContext({ userAgent: IPHONE_SAFARI });
+	const [a, b] = [await laptop.newPage(), await phone.newPage()];
+	const errorsOf = [watchErrors(a), watchErrors(b)];
+	try {
+		for (const page of [a, b]) {
+			await page.goto(`${origin()}/login`);
+			await page.click("#login");
+			await page.waitForURL(`${origin()}/me`);
+		}
+		await a.goto(`${origin()}/sessions`);
+		await a.waitForSelector('#sessions[data-auth="ok"][data-count="2"]');
+		const rows = await a.$$eval("#sessions li", (items) => items.map((item) => [item.getAttribute("data-current"), item.querySelector("strong")?.textContent, item.getAttribute("data-session-id")]));
+		assert.equal(
+			rows.map(([current, device]) => [current, device]),
+			[
+				["true", "Chrome on macOS"],
+				["false", "Safari on iPhone"],
+			],
+		);
+		const phoneSid = String(rows[1]?.[2]);
+		await screenshot(a, "next-sessions-1-two-browsers");
+
+		// Over HTTP with the laptop's access cookie: the list as JSON, and a cross-origin DELETE refused.
+		const accessCookie = (await laptop.cookies()).find((cookie) => cookie.name === "rk_access")?.value ?? "";
+		const listed = await fetch(`${origin()}/auth/sessions`, { headers: { Cookie: `rk_access=${accessCookie}` } });
+		assert.is(listed.status, 200);
+		assert.is(listed.headers.get("cache-control"), "no-store");
+		const body = (await listed.json()) as { sessions: Array<{ id: string; device: string; current: boolean }> };
+		assert.equal(body.sessions.map((session) => [session.device, session.current]), [["Chrome on macOS", true], ["Safari on iPhone", false]]);
+		const crossOrigin = await fetch(`${origin()}/auth/sessions/${phoneSid}`, { method: "DELETE", headers: { Cookie: `rk_access=${accessCookie}`, Origin: "https://evil.example" } });
+		assert.is(crossOrigin.status, 403);
+		assert.is(((await crossOrigin.json()) as { error: string }).error, "access_denied");
+
+		await a.click('#sessions li[data-current="false"] button.sign-out-session');
+		await a.waitForSelector('#sessions[data-auth="ok"][data-count="1"]');
+		await screenshot(a, "next-sessions-2-phone-signed-out");
+		// The phone's access cookie may still verify for a few seconds, but its session has ended:
+		// the page treats it as signed out, its refresh is refused, and it lands on /login.
+		await b.goto(`${origin()}/sessions`);
+		await b.waitForURL(`${origin()}/login`, { timeout: 10_000 });
+		await screenshot(b, "next-sessions-3-phone-at-login");
+
+		// Signed in again on the phone: the laptop signs out every other session.
+		await b.click("#login");
+		await b.waitForURL(`${origin()}/me`);
+		await a.reload();
+		await a.waitForSelector('#sessions[data-auth="ok"][data-count="2"]');
+		await a.click("#sign-out-others");
+		await a.waitForSelector('#sessions[data-auth="ok"][data-count="1"]');
+		assert.is(await a.getAttribute("#sessions li", "data-current"), "true");
+		await b.goto(`${origin()}/sessions`);
+		await b.waitForURL(`${origin()}/login`, { timeout: 10_000 });
+		assert.equal(errorsOf.flat(), [], "no page errors");
+	} finally {
+		await screenshot(a, "next-sessions-last").catch(() => undefined);
+		await laptop.close();
+		await phone.close();
+	}
+});
+
 test.run();

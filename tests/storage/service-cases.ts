@@ -134,5 +134,33 @@ export function serviceCases(label: string, open: () => ServiceStore | Promise<S
 		assert.is(hex(stored.familyHash), hex(hashFamilyProof(current?.familyProof as Uint8Array)));
 	});
 
+	test("a subject's own sessions: revokeSession(id, { subject }) and revokeSubject(subject, { except }) racing each other", async () => {
+		const { service, events } = harness({ store: s() });
+		const who = subject();
+		const here = await service.issue({ subject: who, device: "here" });
+		const others = await Promise.all(Array.from({ length: 12 }, () => service.issue({ subject: who })));
+		const strangerSubject = subject();
+		const stranger = await service.issue({ subject: strangerSubject });
+		// Three "sign out everywhere else" at once, and each other session also ended by id, and a
+		// stranger trying to end the kept one: every session is revoked (and reported) exactly once.
+		const results = await Promise.all([
+			...Array.from({ length: 3 }, () => service.revokeSubject(who, { except: here.sessionId })),
+			...others.map((set) => service.revokeSession(set.sessionId, { subject: who })),
+			service.revokeSession(here.sessionId, { subject: strangerSubject }),
+		]);
+		const counted = results.slice(0, 3).reduce<number>((sum, count) => sum + Number(count), 0);
+		const byId = results.slice(3, 3 + others.length).filter((revoked) => revoked === true).length;
+		assert.is(counted + byId, others.length, "each other session revoked by exactly one call");
+		assert.is(results.at(-1), false, "a stranger cannot end the kept session");
+		const revoked = events.filter((event) => event.type === "revoked").map((event) => event.sessionId);
+		assert.equal([...revoked].sort(), others.map((set) => set.sessionId).sort(), "one revoked event per session");
+		assert.equal(
+			(await service.listSessions(who)).map((session) => session.id),
+			[here.sessionId],
+		);
+		await service.exchange(here.refreshToken);
+		await service.exchange(stranger.refreshToken);
+	});
+
 	test.run();
 }

@@ -9,7 +9,8 @@ export default function Home(): ReactNode {
 				<code>/</code>, which the Server Component of the protected page verifies without touching the database.
 			</p>
 			<p>
-				<Link href="/login">Log in</Link> (demo / demo-password), then open the <Link href="/me">protected page</Link>.
+				<Link href="/login">Log in</Link> (demo / demo-password), then open the <Link href="/me">protected page</Link>, or{" "}
+				<Link href="/sessions">your sessions</Link> (log in from a second browser to see two).
 			</p>
 		</>
 	);

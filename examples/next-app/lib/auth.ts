@@ -2,6 +2,7 @@
 // signing keys and the database.
 import { createHash, timingSafeEqual } from "node:crypto";
 import { createTokenService, generateSigningKeys, type Duration, type TokenService } from "refresh-kit";
+import { deviceLabel } from "refresh-kit/adapters/fetch";
 import { createNextHandlers, type NextHandlerOptions, type NextHandlers } from "refresh-kit/adapters/next";
 import { openStore } from "refresh-kit/storage/drizzle";
 
@@ -22,9 +23,11 @@ export const authOptions = {
 		const userMatches = safeEqual(username, DEMO_USER.username);
 		const passwordMatches = safeEqual(password, DEMO_USER.password);
 		if (!(userMatches && passwordMatches)) return null;
-		const device = (request.headers.get("user-agent") ?? "unknown").slice(0, 200);
-		return { subject: DEMO_USER.username, claims: { name: DEMO_USER.name }, device };
+		// "Chrome on macOS", "Safari on iPhone": what the sessions page shows.
+		return { subject: DEMO_USER.username, claims: { name: DEMO_USER.name }, device: deviceLabel(request) };
 	},
+	// GET /auth/sessions, DELETE /auth/sessions/{id}, DELETE /auth/sessions (app/sessions uses the DELETEs).
+	sessions: true,
 } satisfies NextHandlerOptions;
 
 export interface Auth {

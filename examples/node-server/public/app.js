@@ -107,6 +107,75 @@ async function logout() {
 	log(`POST /auth/logout → ${response.status}${response.ok ? ": session revoked, cookie cleared" : ` ${await errorText(response)}`}`);
 }
 
+// --- 5. Your sessions: GET /auth/sessions, DELETE /auth/sessions/{id}, DELETE /auth/sessions -------
+
+/** fetch() with the in-memory access token: refreshes first when it has run out, and once more on a 401. Null when signed out. */
+async function withAccessToken(path, init = {}) {
+	if ((accessToken === null || Date.now() >= expiresAt) && !(await refresh())) return null;
+	const send = () => fetch(path, { ...init, headers: { Authorization: `Bearer ${accessToken}` } });
+	const response = await send();
+	if (response.status !== 401) return response;
+	return (await refresh()) ? send() : null;
+}
+
+function shortTime(iso) {
+	return iso === null ? "never" : new Date(iso).toLocaleString();
+}
+
+function sessionItem(session) {
+	const item = document.createElement("li");
+	item.dataset.sessionId = session.id;
+	item.dataset.current = String(session.current);
+	// textContent, never innerHTML: a device label is whatever the other browser's User-Agent said.
+	item.textContent = `${session.device ?? "unknown device"}${session.current ? " (this browser)" : ""}: signed in ${shortTime(session.created_at)}, last refreshed ${shortTime(session.last_used_at)}, expires ${shortTime(session.expires_at)} `;
+	if (!session.current) {
+		const button = document.createElement("button");
+		button.type = "button";
+		button.className = "sign-out-session";
+		button.textContent = "Sign out";
+		button.addEventListener("click", () => signOutSession(session.id));
+		item.append(button);
+	}
+	return item;
+}
+
+function renderSessions(sessions) {
+	$("sessions").replaceChildren(...sessions.map(sessionItem));
+	$("sessions").dataset.count = String(sessions.length);
+}
+
+async function listSessions() {
+	const response = await withAccessToken("/auth/sessions");
+	if (response === null) return renderSessions([]);
+	if (!response.ok) return log(`GET /auth/sessions → ${await errorText(response)}`);
+	const { sessions } = await response.json();
+	renderSessions(sessions);
+	log(`GET /auth/sessions → 200: ${sessions.length} session(s)`);
+}
+
+async function signOutSession(id) {
+	const response = await withAccessToken(`/auth/sessions/${encodeURIComponent(id)}`, { method: "DELETE" });
+	if (response === null) return renderSessions([]);
+	log(`DELETE /auth/sessions/${id.slice(0, 8)}… → ${response.status === 204 ? "204: that session is signed out" : await errorText(response)}`);
+	await listSessions();
+}
+
+async function signOutOthers() {
+	const response = await withAccessToken("/auth/sessions", { method: "DELETE" });
+	if (response === null) return renderSessions([]);
+	if (!response.ok) return log(`DELETE /auth/sessions → ${await errorText(response)}`);
+	const { revoked } = await response.json();
+	log(`DELETE /auth/sessions → 200: ${revoked} other session(s) signed out`);
+	await listSessions();
+}
+
+$("list-sessions").addEventListener("click", listSessions);
+$("sign-out-others").addEventListener("click", signOutOthers);
+// Signed out (logout, or a refresh refused because another browser ended this session): the list is stale.
+new MutationObserver(() => $("status").dataset.state === "logged-in" || renderSessions([])).observe($("status"), { attributes: true, attributeFilter: ["data-state"] });
+
+// --- wiring of sections 1–4 ----------------------------------------------------------------------------
+
 $("login-form").addEventListener("submit", login);
 $("call-api").addEventListener("click", callApi);
 $("refresh").addEventListener("click", () => refresh());

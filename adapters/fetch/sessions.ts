@@ -1,0 +1,129 @@
+// The caller's own sessions over HTTP (a "your devices" page), served when `sessions: true`:
+// GET {base}/sessions, DELETE {base}/sessions/{id}, DELETE {base}/sessions (all but the current
+// one). Authenticated by the access token through the access check every adapter uses.
+import type { AccessClaims } from "../../core/access-token.js";
+import { TokenError } from "../../core/errors.js";
+import type { SessionInfo, TokenService } from "../../core/types.js";
+import { checkAccess, extractAccessToken, resolveAuthorizeOptions } from "./access.js";
+import type { ResolvedHttpOptions } from "./options.js";
+import { isAllowedOrigin } from "./origin.js";
+import { JSON_TYPE, NO_STORE, type ErrorResponder } from "./responses.js";
+import type { FetchHandlerOptions, HubRequest, HubResponse, HubService } from "./types.js";
+
+const ROUTE = "sessions";
+const COLLECTION = "/sessions";
+const ONE = /^\/sessions\/([^/]+)$/;
+const COLLECTION_METHODS = ["GET", "HEAD", "DELETE"] as const;
+const ONE_METHODS = ["DELETE"] as const;
+// Bounded like every listing (core MAX_LIST_LIMIT): the caller's own session must be among them.
+const LIST_LIMIT = 1000;
+
+type SessionsService = Pick<TokenService, "verify" | "listSessions" | "revokeSession" | "revokeSubject">;
+
+/** A session as `GET {base}/sessions` lists it: no token material, times as ISO 8601 strings. */
+interface SessionEntry {
+	id: string;
+	device: string | null;
+	created_at: string;
+	last_used_at: string;
+	expires_at: string | null;
+	current: boolean;
+}
+
+export interface SessionRoutes {
+	/** The answer to a request for a path below the base path, or null when that path is not a sessions route. */
+	handle(request: HubRequest, below: string): Promise<HubResponse | null>;
+}
+
+/**
+ * The sessions routes, or null when they are off. `options` are the handler's, as given: the
+ * access check reads what it needs from them. Throws `ERR_CONFIG_INVALID` when the service lacks
+ * what the routes need.
+ */
+export function createSessionRoutes(service: HubService, options: FetchHandlerOptions, config: ResolvedHttpOptions, responder: ErrorResponder): SessionRoutes | null {
+	if (!config.sessions) return null;
+	if (typeof service.listSessions !== "function" || typeof service.revokeSubject !== "function") {
+		throw new TokenError("ERR_CONFIG_INVALID", "createFetchHandler: sessions: true needs a service with listSessions and revokeSubject");
+	}
+	const sessions = service as SessionsService;
+	const access = resolveAuthorizeOptions(options);
+	const { fail, failFromException, forward } = responder;
+
+	/**
+	 * DESIGN §3: a cookie-authenticated unsafe method must come from an allowed origin. A Bearer
+	 * header decides alone (a page cannot make a browser attach one cross-origin), so only a
+	 * request the check will authenticate by the access cookie is held to the origin rule.
+	 */
+	function isCrossOriginCookieWrite(request: HubRequest): boolean {
+		if (request.method !== "DELETE" || access.accessTokenName === undefined) return false;
+		const bearer = extractAccessToken(request.headers, undefined);
+		if (bearer.token !== null || bearer.malformed) return false;
+		if (extractAccessToken(request.headers, access.accessTokenName).token === null) return false;
+		return !isAllowedOrigin(request.headers, request.origin, config.allowedOrigins);
+	}
+
+	/**
+	 * The caller's live sessions, or null when the access token's own session has ended: an access
+	 * token outlives a revocation by up to its lifetime, and a device just signed out must not use
+	 * that time to sign the others out in turn.
+	 */
+	async function liveSessionsOf(claims: AccessClaims): Promise<SessionInfo[] | null> {
+		const live = await sessions.listSessions(claims.sub, { limit: LIST_LIMIT });
+		return live.some((session) => session.id === claims.sid) ? live : null;
+	}
+
+	function sessionEnded(): HubResponse {
+		const challenge = `Bearer realm="${access.realm}", error="invalid_token"`;
+		return fail(ROUTE, "ERR_SESSION_ENDED", { headers: { "WWW-Authenticate": challenge } });
+	}
+
+	async function list(claims: AccessClaims): Promise<HubResponse> {
+		const live = await liveSessionsOf(claims);
+		if (live === null) return sessionEnded();
+		const entries = live.map((session) => toEntry(session, claims.sid));
+		return { status: 200, headers: { ...NO_STORE, "content-type": JSON_TYPE }, body: JSON.stringify({ sessions: entries }) };
+	}
+
+	async function revokeOne(claims: AccessClaims, id: string): Promise<HubResponse> {
+		if ((await liveSessionsOf(claims)) === null) return sessionEnded();
+		// Ownership is checked by the service: someone else's id and an unknown one both answer
+		// false after the same single lookup, so both get the same 404.
+		const revoked = await sessions.revokeSession(id, { subject: claims.sub });
+		return revoked ? { status: 204, headers: { ...NO_STORE }, body: null } : fail(ROUTE, "ERR_SESSION_NOT_FOUND");
+	}
+
+	async function revokeOthers(claims: AccessClaims): Promise<HubResponse> {
+		if ((await liveSessionsOf(claims)) === null) return sessionEnded();
+		const revoked = await sessions.revokeSubject(claims.sub, { except: claims.sid });
+		return { status: 200, headers: { ...NO_STORE, "content-type": JSON_TYPE }, body: JSON.stringify({ revoked }) };
+	}
+
+	return {
+		async handle(request: HubRequest, below: string): Promise<HubResponse | null> {
+			const id = below === COLLECTION ? null : ONE.exec(below)?.[1];
+			if (id === undefined) return null;
+			const methods: readonly string[] = id === null ? COLLECTION_METHODS : ONE_METHODS;
+			if (!methods.includes(request.method)) return fail(ROUTE, "ERR_METHOD", { headers: { Allow: methods.join(", ") } });
+			if (isCrossOriginCookieWrite(request)) return fail(ROUTE, "ERR_ORIGIN");
+			try {
+				const checked = await checkAccess(sessions, { headers: request.headers, method: request.method, origin: request.origin }, access);
+				if (checked.claims === null) return forward(ROUTE, checked.response, "ERR_ACCESS_REFUSED");
+				if (id !== null) return await revokeOne(checked.claims, id);
+				return request.method === "DELETE" ? await revokeOthers(checked.claims) : await list(checked.claims);
+			} catch (cause) {
+				return failFromException(ROUTE, cause);
+			}
+		},
+	};
+}
+
+function toEntry(session: SessionInfo, current: string): SessionEntry {
+	return {
+		id: session.id,
+		device: session.device,
+		created_at: session.createdAt.toISOString(),
+		last_used_at: session.lastUsedAt.toISOString(),
+		expires_at: session.expiresAt === null ? null : session.expiresAt.toISOString(),
+		current: session.id === current,
+	};
+}
