@@ -1,7 +1,7 @@
 // The handler options, checked once when a handler is created (ERR_CONFIG_INVALID otherwise).
 import { TokenError } from "../../core/errors.js";
 import { COOKIE_NAME } from "./cookies.js";
-import { canonicalOrigin } from "./origin.js";
+import { resolveAllowedOrigins } from "./origin.js";
 import { isValidBasePath, normalizeBasePath } from "./paths.js";
 import type { CookieOptions, FetchHandlerOptions } from "./types.js";
 
@@ -30,16 +30,7 @@ export function resolveHttpOptions(options: FetchHandlerOptions): ResolvedHttpOp
 	if (options.onError !== undefined && typeof options.onError !== "function") invalid("onError must be a function");
 	const cookie = options.cookie;
 	if (cookie !== undefined) checkCookieOptions(cookie);
-	let allowedOrigins: Set<string> | null = null;
-	if (options.allowedOrigins !== undefined) {
-		if (!Array.isArray(options.allowedOrigins)) invalid("allowedOrigins must be a list of origins");
-		allowedOrigins = new Set();
-		for (const value of options.allowedOrigins as unknown[]) {
-			const origin = canonicalOrigin(value);
-			if (origin === null) invalid(`allowedOrigins: ${JSON.stringify(value)} is not an origin such as "https://app.example.com"`);
-			allowedOrigins.add(origin);
-		}
-	}
+	const allowedOrigins = resolveAllowedOrigins(options.allowedOrigins, invalid);
 	return { basePath: normalizeBasePath(basePath), authenticate: options.authenticate, cookie, allowedOrigins, maxBodyBytes, onError: options.onError };
 }
 
