@@ -1,7 +1,10 @@
 // The same-origin (CSRF) check of cookie mode, and the origins it compares with. The one
 // implementation of the rule: the hub applies it to its state-changing routes, the access check
 // to cookie-authenticated unsafe requests.
+import { canonicalOrigin } from "../../core/origin.js";
 import type { HeadersLike } from "./types.js";
+
+export { canonicalOrigin, originOf } from "../../core/origin.js";
 
 // RFC 9110 §9.2.1: the methods defined as safe. Anything else (POST, PUT, PATCH, DELETE, and any
 // extension method) changes state and, when a cookie authenticates it, needs the origin check.
@@ -38,20 +41,3 @@ export function resolveAllowedOrigins(value: unknown, invalid: (message: string)
 	return origins;
 }
 
-/** The origin of an absolute URL (`https://app.example.com/x` → `https://app.example.com`), or null. */
-export function originOf(url: string | undefined): string | null {
-	if (url === undefined) return null;
-	let origin: string;
-	try {
-		origin = new URL(url).origin;
-	} catch {
-		return null;
-	}
-	// An opaque origin (data:, file:) serializes as "null", which must never match an Origin header.
-	return origin === "null" ? null : origin;
-}
-
-/** `value` when it is exactly an origin as browsers send it in `Origin` (no path, no trailing slash), else null. */
-export function canonicalOrigin(value: unknown): string | null {
-	return typeof value === "string" && originOf(value) === value ? value : null;
-}

@@ -9,7 +9,7 @@ import type { HttpErrorEvent } from "../../adapters/fetch/index.js";
 import { countCookies, readCookie } from "../../adapters/fetch/cookies.js";
 import { createNextHandlers } from "../../adapters/next/index.js";
 import { createNodeHandler, requireAuth } from "../../adapters/node/index.js";
-import type { StoredSession } from "../../core/port.js";
+import type { SessionRecord } from "../../core/port.js";
 import { harness } from "../helpers.js";
 import { assertError, DEMO_USER, listen, parseSetCookie, send, testAuthenticate, type RawResponse } from "./helpers.js";
 import { listenLikeNext } from "./next-server.js";
@@ -59,7 +59,7 @@ async function login(url: string): Promise<Session> {
 	return { refresh: cookies.get(cookie.name) as string, access, sid: (await h.service.verify(access)).sid };
 }
 
-async function row(sid: string): Promise<StoredSession | null> {
+async function row(sid: string): Promise<SessionRecord | null> {
 	return h.store.findSession(sid);
 }
 
