@@ -9,6 +9,7 @@ import type { HttpErrorEvent } from "../../adapters/fetch/index.js";
 import { countCookies, readCookie } from "../../adapters/fetch/cookies.js";
 import { createNextHandlers } from "../../adapters/next/index.js";
 import { createNodeHandler, requireAuth } from "../../adapters/node/index.js";
+import { isTokenError } from "../../core/errors.js";
 import type { SessionRecord } from "../../core/port.js";
 import { harness } from "../helpers.js";
 import { assertError, DEMO_USER, listen, parseSetCookie, send, testAuthenticate, type RawResponse } from "./helpers.js";
@@ -145,6 +146,24 @@ test("cookies are counted by exact name", () => {
 	assert.is(readCookie(`${cookie.name}=d;${cookie.name}=e`, cookie.name), null, "never resolved by picking one");
 	assert.is(countCookies(`  ${cookie.name} =d`, cookie.name), 1);
 	assert.is(countCookies(null, cookie.name), 0);
+});
+
+test("__Host- names are held to what browsers accept (Path=/, no Domain): ERR_CONFIG_INVALID otherwise", () => {
+	const refused = (options: Parameters<typeof createNodeHandler>[1]): boolean => {
+		try {
+			createNodeHandler(h.service, options);
+			return false;
+		} catch (error) {
+			return isTokenError(error, "ERR_CONFIG_INVALID");
+		}
+	};
+	assert.ok(refused({ cookie: { name: "__Host-rk" } }), "the refresh cookie is scoped to basePath /auth");
+	assert.ok(refused({ cookie: { name: "__host-rk" } }), "browsers match the prefix in any case");
+	assert.ok(refused({ cookie: { name: "__Secure-rk", accessTokenName: "__Host-at", domain: "example.com" } }));
+	assert.ok(refused({ basePath: "/", cookie: { name: "__Host-rk", domain: "example.com" } }));
+	assert.not.ok(refused({ basePath: "/", cookie: { name: "__Host-rk", accessTokenName: "__Host-at" } }), "at the root the refresh cookie has Path=/");
+	assert.not.ok(refused({ cookie: { name: "__Secure-rk", accessTokenName: "__Host-at" } }));
+	assert.not.ok(refused({ cookie: { name: "__Secure-rk", domain: "example.com" } }));
 });
 
 test.run();
