@@ -15,7 +15,7 @@ export interface AccessCheckRequest {
 	 * The method and the origin the request was sent to, null where the caller did not give them
 	 * (a Server Component passes only headers; a null method counts as a GET, a render). A
 	 * cookie-authenticated unsafe method must come from an allowed origin, the request's own
-	 * origin by default (DESIGN.md §3).
+	 * origin by default (docs/adapters.md).
 	 */
 	method: string | null;
 	origin: string | null;
