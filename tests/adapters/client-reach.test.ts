@@ -5,9 +5,9 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { createAuthClient, isAuthClientError, type AuthClientOptions } from "../../client/index.js";
+import { type AuthClientOptions, createAuthClient, isAuthClientError } from "../../client/index.js";
 import type { SharedLocks, TabMessage } from "../../client/tabs.js";
-import { browserFetch, start, type Fixture } from "./client-fixture.js";
+import { browserFetch, type Fixture, start } from "./client-fixture.js";
 import { listen, type TestServer } from "./helpers.js";
 
 const reach = suite("client: which origins get the access token");
@@ -117,7 +117,11 @@ reach("bad trustedOrigins or lockTimeout: ERR_CONFIG_INVALID", () => {
 		{ lockTimeout: "5" as unknown as number },
 	];
 	for (const options of bad) {
-		assert.throws(() => createAuthClient({ baseUrl: "http://app.test/auth", ...options }), (error: unknown) => isAuthClientError(error, "ERR_CONFIG_INVALID"), JSON.stringify(options));
+		assert.throws(
+			() => createAuthClient({ baseUrl: "http://app.test/auth", ...options }),
+			(error: unknown) => isAuthClientError(error, "ERR_CONFIG_INVALID"),
+			JSON.stringify(options),
+		);
 	}
 });
 
@@ -158,7 +162,10 @@ function fifoLocks(): SharedLocks & { granted: number } {
 					callback().then(resolve, reject);
 				});
 			});
-			tails.set(name, result.catch(() => undefined));
+			tails.set(
+				name,
+				result.catch(() => undefined),
+			);
 			return result;
 		},
 	};

@@ -5,14 +5,14 @@
 // the Node adapter, and the Next.js handlers behind a server like `next start`.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import type { HttpErrorEvent } from "../../adapters/fetch/index.js";
 import { countCookies, readCookie } from "../../adapters/fetch/cookies.js";
+import type { HttpErrorEvent } from "../../adapters/fetch/index.js";
 import { createNextHandlers } from "../../adapters/next/index.js";
 import { createNodeHandler, requireAuth } from "../../adapters/node/index.js";
 import { isTokenError } from "../../core/errors.js";
 import type { SessionRecord } from "../../core/port.js";
 import { harness } from "../helpers.js";
-import { assertError, DEMO_USER, listen, parseSetCookie, send, testAuthenticate, type RawResponse } from "./helpers.js";
+import { assertError, DEMO_USER, listen, parseSetCookie, type RawResponse, send, testAuthenticate } from "./helpers.js";
 import { listenLikeNext } from "./next-server.js";
 
 const h = harness();
@@ -20,7 +20,10 @@ const cookie = { name: "__Secure-rk", accessTokenName: "__Host-rk-at" };
 const errors: HttpErrorEvent[] = [];
 let authenticated = 0;
 const options = {
-	authenticate: (request: Request, params: Readonly<Record<string, string>>) => (authenticated++, testAuthenticate(request, params)),
+	authenticate(request: Request, params: Readonly<Record<string, string>>) {
+		authenticated++;
+		return testAuthenticate(request, params);
+	},
 	cookie,
 	onError: (event: HttpErrorEvent) => errors.push(event),
 };
@@ -75,7 +78,10 @@ function post(url: string, route: string, cookieHeader: string | string[], body 
 	return send(`${url}/auth/${route}`, { method: "POST", headers: { ...form, Origin: new URL(url).origin, Cookie: cookieHeader }, body });
 }
 
-for (const [adapter, server] of [["node", node], ["next", next]] as const) {
+for (const [adapter, server] of [
+	["node", node],
+	["next", next],
+] as const) {
 	test(`${adapter}: /token with two refresh cookies (either order, or split over two Cookie headers) → 400, the stored row unchanged`, async () => {
 		const victim = await login(server.url);
 		const attacker = await login(server.url);

@@ -28,7 +28,9 @@ export async function listenLikeNext(route: RouteHandler): Promise<TestServer> {
 		const body = method === "GET" || method === "HEAD" ? null : Buffer.concat(chunks);
 		const response = await route(new Request(`http://localhost:${port}${req.url}`, { method, headers, body }));
 		const out: Record<string, string | string[]> = {};
-		response.headers.forEach((value, name) => void (name === "set-cookie" ? undefined : (out[name] = value)));
+		response.headers.forEach((value, name) => {
+			if (name !== "set-cookie") out[name] = value;
+		});
 		out["set-cookie"] = response.headers.getSetCookie();
 		res.writeHead(response.status, out).end(Buffer.from(await response.arrayBuffer()));
 	}
