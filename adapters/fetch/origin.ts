@@ -40,4 +40,3 @@ export function resolveAllowedOrigins(value: unknown, invalid: (message: string)
 	}
 	return origins;
 }
-

@@ -27,7 +27,7 @@ export interface CookieOptions {
 	 * Name of the refresh-token cookie (`HttpOnly; Secure; SameSite=Strict; Path={basePath}`), e.g.
 	 * `"__Secure-rk"`. A request carrying two cookies of this name (a sibling subdomain can plant
 	 * one for the parent domain) is refused with 400 `invalid_request` on `/login`, `/token` and
-	 * `/logout`, before anything is rotated, revoked or set (docs/adapters.md, "Cookie prefixes").
+	 * `/logout`, before anything is rotated, revoked or set (docs/adapters.md, "Cookie shadowing and the `__Host-` prefix").
 	 */
 	name: string;
 	/**
