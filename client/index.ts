@@ -2,7 +2,9 @@
  * A small client for the refresh-kit HTTP routes, for browsers and Node: it logs in, keeps
  * the access token in memory, refreshes it **once** however many callers need it at the same
  * moment (single flight), coordinates tabs through Web Locks and a BroadcastChannel where the
- * platform has them, and retries a request once after a 401.
+ * platform has them, and retries a request once after a 401. `auth.fetch` attaches the access
+ * token only to the client's own origin and the `trustedOrigins` you list; a request to any other
+ * origin goes out untouched.
  *
  * @example Browser, cookie mode (the refresh token stays in the server's HttpOnly cookie)
  * ```ts
@@ -11,7 +13,14 @@
  * const auth = createAuthClient({ baseUrl: "/auth" });
  * await auth.login({ username, password });
  * const response = await auth.fetch("/api/me"); // Authorization: Bearer …, refreshed as needed
+ * await auth.fetch("https://cdn.example.net/x.json"); // another origin: no token, no refresh
  * await auth.logout();
+ * ```
+ *
+ * @example An API on another origin of yours
+ * ```ts
+ * const auth = createAuthClient({ baseUrl: "/auth", trustedOrigins: ["https://api.example.com"] });
+ * await auth.fetch("https://api.example.com/orders"); // Authorization: Bearer …
  * ```
  *
  * @example Node or a native app (the client holds the refresh token)
@@ -26,6 +35,8 @@
  */
 import { systemClock, type Clock } from "../core/clock.js";
 import { AuthClientError } from "./errors.js";
+import { createOriginPolicy } from "./origins.js";
+import { createTokenTimeline, parseTabMessage, withLock, type HeldToken, type SharedLocks, type TabMessage } from "./tabs.js";
 
 export { AUTH_CLIENT_ERROR_CODES, AuthClientError, isAuthClientError } from "./errors.js";
 export type { AuthClientErrorCode } from "./errors.js";
@@ -50,6 +61,20 @@ export interface AuthClientOptions {
 	fetch?: typeof fetch;
 	/** Refresh when the access token has fewer than this many seconds left. Default 30. */
 	refreshMargin?: number;
+	/**
+	 * Origins besides the client's own that `fetch` sends the access token to (and refreshes
+	 * after a 401 from), e.g. `["https://api.example.com"]`. The client's own origin is
+	 * `location.origin` in a browser and, in Node, the origin of `baseUrl` when it is absolute.
+	 * Requests to any other origin go out as given: no `Authorization` header, no refresh.
+	 */
+	trustedOrigins?: string[];
+	/**
+	 * Seconds a tab waits for the cross-tab refresh lock (Web Locks) before refreshing without it.
+	 * Default 5. A tab that froze or crashed holding the lock then costs a wait, never the
+	 * session: the server's grace window (`refresh.reuseGrace`) gives concurrent refreshes the
+	 * same successor.
+	 */
+	lockTimeout?: number;
 	/** Called once when the session ends: after `logout()`, or when the server rejects the refresh token. */
 	onSessionEnd?: (reason: "logout" | "rejected") => void;
 	clock?: Clock;
@@ -62,20 +87,13 @@ export interface AuthClient {
 	getAccessToken(): Promise<string | null>;
 	/** Forces a refresh (shared with any refresh already in flight); null when the session has ended. */
 	refresh(): Promise<string | null>;
-	/** `fetch` with `Authorization: Bearer`; after a 401 it refreshes and retries once. */
+	/**
+	 * `fetch` with `Authorization: Bearer`; after a 401 it refreshes and retries once. Only for the
+	 * client's own origin and `trustedOrigins`: a request elsewhere is passed to `fetch` as given.
+	 */
 	fetch(input: string | URL | Request, init?: RequestInit): Promise<Response>;
 	/** Ends the session on the server and forgets the tokens. */
 	logout(): Promise<void>;
-}
-
-interface AccessState {
-	token: string;
-	/** Milliseconds on this client's clock; computed from `expires_in`, so server clock skew does not matter. */
-	expiresAt: number;
-}
-
-interface SharedLocks {
-	request(name: string, callback: () => Promise<unknown>): Promise<unknown>;
 }
 
 /** The error for a response the client cannot use: 503 is worth retrying, anything else is not. */
@@ -92,6 +110,9 @@ export function createAuthClient(options: AuthClientOptions = {}): AuthClient {
 	const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
 	const clock = options.clock ?? systemClock;
 	const marginMs = (options.refreshMargin ?? 30) * 1000;
+	const lockTimeout = options.lockTimeout ?? 5;
+	if (typeof lockTimeout !== "number" || !(lockTimeout > 0) || !Number.isFinite(lockTimeout)) throw new AuthClientError("ERR_CONFIG_INVALID", "lockTimeout must be a positive number of seconds");
+	const origins = createOriginPolicy(baseUrl, options.trustedOrigins);
 	let memoryToken: string | null = null;
 	const storage: RefreshTokenStorage = options.storage ?? {
 		load: () => memoryToken,
@@ -99,7 +120,7 @@ export function createAuthClient(options: AuthClientOptions = {}): AuthClient {
 			memoryToken = token;
 		},
 	};
-	let access: AccessState | null = null;
+	const timeline = createTokenTimeline();
 	let inflight: Promise<string | null> | null = null;
 	let ended = false;
 	const channelName = `refresh-kit:${baseUrl}`;
@@ -108,20 +129,24 @@ export function createAuthClient(options: AuthClientOptions = {}): AuthClient {
 	// Node has BroadcastChannel too; an open channel must not keep a process alive.
 	(channel as { unref?: () => void } | null)?.unref?.();
 	channel?.addEventListener("message", function adoptFromOtherTab(event: Event) {
-		const data = (event as MessageEvent).data as { token?: unknown; expiresIn?: unknown } | null;
-		if (data === null) {
-			access = null;
-		} else if (typeof data.token === "string" && typeof data.expiresIn === "number") {
-			access = { token: data.token, expiresAt: clock.now().getTime() + data.expiresIn * 1000 };
-		}
+		const message = parseTabMessage((event as MessageEvent).data);
+		if (message !== null) timeline.offer(message);
 	});
 
-	function isFresh(state: AccessState | null): state is AccessState {
+	function isFresh(state: HeldToken | null): state is HeldToken {
 		return state !== null && state.expiresAt - marginMs > clock.now().getTime();
 	}
 
+	/** Holds what this client received (or its logout) and tells the other tabs. */
+	function hold(token: string | null, expiresIn: number): void {
+		const receivedAt = clock.now().getTime();
+		timeline.record(token === null ? null : { token, expiresAt: receivedAt + expiresIn * 1000 }, receivedAt);
+		const message: TabMessage = token === null ? { token, receivedAt } : { token, expiresIn, receivedAt };
+		channel?.postMessage(message);
+	}
+
 	function endSession(reason: "logout" | "rejected"): void {
-		access = null;
+		timeline.record(null, clock.now().getTime());
 		if (ended) return;
 		ended = true;
 		options.onSessionEnd?.(reason);
@@ -147,9 +172,8 @@ export function createAuthClient(options: AuthClientOptions = {}): AuthClient {
 			if (typeof body.refresh_token !== "string") throw new AuthClientError("ERR_HTTP_UNEXPECTED", "the token response has no refresh_token (is the server in cookie mode?)", { status: response.status });
 			await storage.save(body.refresh_token);
 		}
-		access = { token: body.access_token, expiresAt: clock.now().getTime() + body.expires_in * 1000 };
+		hold(body.access_token, body.expires_in);
 		ended = false;
-		channel?.postMessage({ token: body.access_token, expiresIn: body.expires_in });
 		return body.access_token;
 	}
 
@@ -173,24 +197,32 @@ export function createAuthClient(options: AuthClientOptions = {}): AuthClient {
 
 	function refresh(): Promise<string | null> {
 		if (inflight !== null) return inflight;
-		const seen = access?.token;
+		const seen = timeline.current()?.token;
 		const run = async (): Promise<string | null> => {
 			// Another tab may have refreshed (and broadcast its token) while this one waited for the lock.
-			if (isFresh(access) && access.token !== seen) return access.token;
+			const held = timeline.current();
+			if (isFresh(held) && held.token !== seen) return held.token;
 			return refreshNow();
 		};
-		inflight = (locks === undefined || transport === "body" ? run() : (locks.request(channelName, run) as Promise<string | null>)).finally(() => {
+		inflight = withLock(transport === "body" ? undefined : locks, channelName, lockTimeout * 1000, run).finally(() => {
 			inflight = null;
 		});
 		return inflight;
 	}
 
 	async function getAccessToken(): Promise<string | null> {
-		if (isFresh(access)) return access.token;
+		const held = timeline.current();
+		if (isFresh(held)) return held.token;
 		return refresh();
 	}
 
-	async function authorizedFetch(input: string | URL | Request, init: RequestInit = {}): Promise<Response> {
+	async function authorizedFetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
+		// Another origin: neither the token nor a refresh on its 401 (a third party can answer 401 at will).
+		if (!origins.trusts(input)) return doFetch(input, init);
+		return fetchWithToken(input, init ?? {});
+	}
+
+	async function fetchWithToken(input: string | URL | Request, init: RequestInit): Promise<Response> {
 		const send = (token: string | null): Promise<Response> => {
 			const headers = new Headers(init.headers ?? (input instanceof Request ? input.headers : undefined));
 			if (token !== null) headers.set("Authorization", `Bearer ${token}`);
@@ -226,11 +258,11 @@ export function createAuthClient(options: AuthClientOptions = {}): AuthClient {
 				await storage.save(null);
 			}
 			// The access token lets the server end the session even if the refresh cookie is gone.
-			const current = access;
+			const current = timeline.current();
 			try {
 				await post("logout", params, current === null ? undefined : `Bearer ${current.token}`);
 			} finally {
-				channel?.postMessage(null);
+				hold(null, 0);
 				endSession("logout");
 			}
 		},

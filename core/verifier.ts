@@ -6,7 +6,11 @@ import { resolveVerificationKeys, type KeysOption, type SigningAlgorithm } from 
 
 /** Options of {@link createVerifier}: exactly one of `jwksUrl` or `keys`. */
 export interface VerifierOptions {
-	/** The issuer's JWKS endpoint, e.g. `https://auth.example.com/auth/jwks`. Keys are fetched and cached by `kid`. */
+	/**
+	 * The issuer's JWKS endpoint, e.g. `https://auth.example.com/auth/jwks`. Keys are fetched and
+	 * cached by `kid`. Must be `https:`; plain `http:` only for a loopback host (`localhost`,
+	 * `127.0.0.0/8`, `[::1]`), else `ERR_CONFIG_INVALID`.
+	 */
 	jwksUrl?: string | URL;
 	/** Public JWKs (or `{ secret }` for HS256) to verify with, instead of `jwksUrl`. */
 	keys?: KeysOption;
@@ -59,10 +63,25 @@ export function createVerifier(options: VerifierOptions): Verifier {
 	} catch (cause) {
 		throw new TokenError("ERR_CONFIG_INVALID", "jwksUrl must be an absolute URL", { cause });
 	}
+	if (!isTrustedTransport(url)) {
+		// Whoever can answer the JWKS fetch decides which keys verify: over plain http on a network,
+		// that is anyone on the path, who could then mint access tokens for every API of this verifier.
+		throw new TokenError("ERR_CONFIG_INVALID", "jwksUrl must use https: (plain http: only for localhost, 127.0.0.0/8 or [::1])");
+	}
 	const algorithms = options.algorithms ?? ["EdDSA", "ES256", "RS256"];
 	if (algorithms.some((alg) => !["EdDSA", "ES256", "RS256"].includes(alg))) {
 		// Accepting HS256 with keys from a URL is the classic algorithm-confusion hole (RFC 8725 §2.1).
 		throw new TokenError("ERR_CONFIG_INVALID", "algorithms may contain only EdDSA, ES256 and RS256");
 	}
 	return { verify: createVerifierFunction(createRemoteJWKSet(url), algorithms, settings) };
+}
+
+// The URL parser has already normalized the host: `127.1` and `0x7f.0.0.1` arrive as `127.0.0.1`,
+// IPv6 in brackets and compressed.
+const LOOPBACK_IPV4 = /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
+
+function isTrustedTransport(url: URL): boolean {
+	if (url.protocol === "https:") return true;
+	if (url.protocol !== "http:") return false;
+	return url.hostname === "localhost" || url.hostname === "[::1]" || LOOPBACK_IPV4.test(url.hostname);
 }

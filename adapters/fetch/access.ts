@@ -3,9 +3,9 @@
 // answer when that fails (RFC 6750 §3). Verification only: never the store. Web platform only.
 import type { AccessClaims } from "../../core/access-token.js";
 import { isTokenError, TokenError } from "../../core/errors.js";
-import { COOKIE_NAME, readCookie } from "./cookies.js";
-import { originOf } from "./origin.js";
-import { problem, toFetchResponse } from "./responses.js";
+import { COOKIE_NAME, countCookies, readCookie } from "./cookies.js";
+import { isAllowedOrigin, isUnsafeMethod, originOf, resolveAllowedOrigins } from "./origin.js";
+import { problem, standardProblem, toFetchResponse } from "./responses.js";
 import type { AccessRequest, AccessVerifier, AuthorizeOptions, AuthorizeResult, HeadersLike, HubResponse } from "./types.js";
 
 /** What the check reads from a request, whatever the runtime; each adapter builds one. */
@@ -13,8 +13,9 @@ export interface AccessCheckRequest {
 	headers: HeadersLike;
 	/**
 	 * The method and the origin the request was sent to, null where the caller did not give them
-	 * (a Server Component passes only headers). docs/architecture.md: a cookie-authenticated unsafe
-	 * method must come from an allowed origin, the request's own origin by default.
+	 * (a Server Component passes only headers; a null method counts as a GET, a render). A
+	 * cookie-authenticated unsafe method must come from an allowed origin, the request's own
+	 * origin by default (docs/adapters.md).
 	 */
 	method: string | null;
 	origin: string | null;
@@ -24,6 +25,15 @@ export interface AccessCheckRequest {
 export interface ResolvedAuthorizeOptions {
 	realm: string;
 	accessTokenName: string | undefined;
+	allowedOrigins: ReadonlySet<string> | null;
+}
+
+/** Where the access token of a request was found, or why none could be taken. */
+export interface PresentedAccessToken {
+	token: string | null;
+	from: "header" | "cookie" | null;
+	/** A broken `Authorization: Bearer` header, or the access-token cookie sent more than once. */
+	problem: "malformed-header" | "duplicate-cookie" | null;
 }
 
 // RFC 7235 quoted-string content we accept verbatim: printable ASCII without '"' and '\'.
@@ -37,7 +47,10 @@ const INVALID_TOKEN = "the access token is invalid or expired";
  * cookie when `options.cookie.accessTokenName` is set) and returns its claims, or the
  * response to send: 401 with a bare `Bearer realm=…` challenge when no token was sent
  * (RFC 6750 §3.1), 401 `invalid_token` for a bad or expired one, 400 `invalid_request` for a
- * malformed `Authorization` header. Verification only: it never rotates and never touches the
+ * malformed `Authorization` header or an access-token cookie sent twice, 403 `access_denied`
+ * for a cookie-authenticated unsafe request (POST, PUT, PATCH, DELETE) that is not same-origin
+ * (the rule of the auth routes, against `options.allowedOrigins`, default the request's own
+ * origin). Verification only: it never rotates and never touches the
  * store. The same function, with the same options, is exported by `refresh-kit/adapters/node`
  * (for an `IncomingMessage`) and `refresh-kit/adapters/next`.
  *
@@ -67,14 +80,21 @@ export function toFetchAuthorizeResult(result: AuthorizeResult<HubResponse>): Au
 
 /** The access check of every adapter, with the refusal as a {@link HubResponse}. */
 export async function checkAccess(verifier: AccessVerifier, request: AccessCheckRequest, options: ResolvedAuthorizeOptions): Promise<AuthorizeResult<HubResponse>> {
-	const { token, malformed } = extractAccessToken(request.headers, options.accessTokenName);
-	if (malformed) {
-		const challenge = `Bearer realm="${options.realm}", error="invalid_request"`;
-		return refuse(problem(400, "invalid_request", "the Authorization header is malformed", { "WWW-Authenticate": challenge }));
+	const { token, from, problem: broken } = extractAccessToken(request.headers, options.accessTokenName);
+	if (broken !== null) {
+		const challenge = { "WWW-Authenticate": `Bearer realm="${options.realm}", error="invalid_request"` };
+		if (broken === "duplicate-cookie") return refuse(standardProblem("ERR_COOKIE_DUPLICATE", challenge));
+		return refuse(problem(400, "invalid_request", "the Authorization header is malformed", challenge));
 	}
 	if (token === null) {
 		// RFC 6750 §3.1: no error code in the challenge when the request carried no credentials.
 		return refuse(problem(401, "unauthorized", "an access token is required", { "WWW-Authenticate": `Bearer realm="${options.realm}"` }));
+	}
+	// A browser attaches the cookie to requests any page starts, SameSite=Strict or not for a
+	// sibling subdomain (same site, other origin): a state-changing request authenticated by it
+	// must prove it comes from an allowed origin. A Bearer header cannot be forged cross-origin.
+	if (from === "cookie" && request.method !== null && isUnsafeMethod(request.method) && !isAllowedOrigin(request.headers, request.origin, options.allowedOrigins)) {
+		return refuse(standardProblem("ERR_ORIGIN"));
 	}
 	let claims: AccessClaims;
 	try {
@@ -99,19 +119,24 @@ export function resolveAuthorizeOptions(options: AuthorizeOptions): ResolvedAuth
 	if (typeof realm !== "string" || !REALM.test(realm)) invalid("realm must be printable ASCII without quotes or backslashes");
 	const accessTokenName = options.cookie?.accessTokenName;
 	if (accessTokenName !== undefined && (typeof accessTokenName !== "string" || !COOKIE_NAME.test(accessTokenName))) invalid("cookie.accessTokenName must be a valid cookie name");
-	return { realm, accessTokenName };
+	return { realm, accessTokenName, allowedOrigins: resolveAllowedOrigins(options.allowedOrigins, invalid) };
 }
 
-/** The bearer token of `Authorization`, else the access-token cookie; `malformed` for a broken Bearer header. */
-export function extractAccessToken(headers: HeadersLike, cookieName: string | undefined): { token: string | null; malformed: boolean } {
+const NO_TOKEN: PresentedAccessToken = { token: null, from: null, problem: null };
+
+/** The bearer token of `Authorization`, else the access-token cookie (refused when sent twice). */
+export function extractAccessToken(headers: HeadersLike, cookieName: string | undefined): PresentedAccessToken {
 	const authorization = headers.get("authorization");
 	if (authorization !== null && /^bearer(?:\s|$)/i.test(authorization)) {
 		const match = BEARER.exec(authorization);
-		return match === null ? { token: null, malformed: true } : { token: match[1] as string, malformed: false };
+		return match === null ? { token: null, from: null, problem: "malformed-header" } : { token: match[1] as string, from: "header", problem: null };
 	}
 	// Another scheme (Basic, …) carries no bearer token: the same as none.
-	if (cookieName === undefined) return { token: null, malformed: false };
-	return { token: readCookie(headers.get("cookie"), cookieName), malformed: false };
+	if (cookieName === undefined) return NO_TOKEN;
+	const cookies = headers.get("cookie");
+	if (countCookies(cookies, cookieName) > 1) return { token: null, from: null, problem: "duplicate-cookie" };
+	const token = readCookie(cookies, cookieName);
+	return token === null ? NO_TOKEN : { token, from: "cookie", problem: null };
 }
 
 function invalid(message: string): never {

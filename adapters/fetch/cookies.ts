@@ -12,19 +12,41 @@ export interface CookieAttributes {
 }
 
 /**
- * The value of the first cookie called `name`. Browsers send the cookie with the longest
- * matching path first (RFC 6265 §5.4), which is the one this library set.
+ * The value of the cookie called `name`, or null when there is none, when its value is not a
+ * valid cookie value, or when the header carries that name more than once (see
+ * {@link countCookies}): a second cookie of our name is a shadowing attempt, never resolved by
+ * picking one.
  */
 export function readCookie(header: string | null, name: string): string | null {
-	if (header === null) return null;
+	const { value, count } = scanCookie(header, name);
+	return count === 1 ? value : null;
+}
+
+/**
+ * How many cookies of exactly this name the Cookie header carries (an HTTP/2 request split
+ * over several Cookie headers arrives joined with "; ", so those count too). More than one is a
+ * cookie-tossing attack: a sibling subdomain can set `Domain=<parent>; Path=/auth/token` and
+ * browsers send the longer path first (RFC 6265 §5.4), so "the first one wins" would refresh,
+ * or log out, the attacker's session instead of the victim's.
+ */
+export function countCookies(header: string | null, name: string): number {
+	return scanCookie(header, name).count;
+}
+
+function scanCookie(header: string | null, name: string): { value: string | null; count: number } {
+	let value: string | null = null;
+	let count = 0;
+	if (header === null) return { value, count };
 	for (const part of header.split(";")) {
 		const equals = part.indexOf("=");
 		if (equals === -1 || part.slice(0, equals).trim() !== name) continue;
-		let value = part.slice(equals + 1).trim();
-		if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
-		return COOKIE_VALUE.test(value) && value.length > 0 ? value : null;
+		count++;
+		if (count > 1) continue;
+		let raw = part.slice(equals + 1).trim();
+		if (raw.length >= 2 && raw.startsWith('"') && raw.endsWith('"')) raw = raw.slice(1, -1);
+		value = COOKIE_VALUE.test(raw) && raw.length > 0 ? raw : null;
 	}
-	return null;
+	return { value, count };
 }
 
 /** A cookie only the server can read, sent only over HTTPS and only on same-site requests. */

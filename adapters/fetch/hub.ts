@@ -5,7 +5,7 @@ import { isTokenError } from "../../core/errors.js";
 import type { TokenSet } from "../../core/types.js";
 import { extractAccessToken } from "./access.js";
 import { declaresTooLarge, parseParams, type BodyProblem } from "./body.js";
-import { clearCookie, readCookie, setCookie, type CookieAttributes } from "./cookies.js";
+import { clearCookie, countCookies, readCookie, setCookie, type CookieAttributes } from "./cookies.js";
 import { resolveHttpOptions } from "./options.js";
 import { isAllowedOrigin } from "./origin.js";
 import { pathBelow } from "./paths.js";
@@ -22,6 +22,9 @@ const ROUTES: Readonly<Record<string, { name: RouteName; methods: readonly strin
 	"/logout": { name: "logout", methods: ["POST"] },
 	"/jwks": { name: "jwks", methods: ["GET", "HEAD"] },
 };
+// The routes that read the refresh cookie (/login revokes the session it replaces). Two cookies
+// of its name are refused there before anything is rotated, revoked or set.
+const READS_REFRESH_COOKIE: ReadonlySet<RouteName> = new Set(["login", "token", "logout"]);
 const BODY_PROBLEMS: Record<BodyProblem, HttpErrorReason> = {
 	"too-large": "ERR_BODY_TOO_LARGE",
 	"unsupported-type": "ERR_CONTENT_TYPE",
@@ -108,7 +111,8 @@ export function createHub(service: HubService, options: FetchHandlerOptions): Hu
 		if (refreshToken !== null) {
 			await service.revoke(refreshToken);
 		} else {
-			const { token: accessToken } = extractAccessToken(request.headers, cookie?.accessTokenName);
+			const { token: accessToken, problem } = extractAccessToken(request.headers, cookie?.accessTokenName);
+			if (problem === "duplicate-cookie") return fail("logout", "ERR_COOKIE_DUPLICATE");
 			const claims = accessToken === null ? null : await service.verify(accessToken).catch(() => null);
 			if (claims !== null) await service.revokeSession(claims.sid);
 		}
@@ -133,6 +137,7 @@ export function createHub(service: HubService, options: FetchHandlerOptions): Hu
 			return { status: 200, headers: { "cache-control": "public, max-age=300", "content-type": JSON_TYPE }, body: JSON.stringify(await service.jwks()) };
 		}
 		if (cookie !== undefined && !isAllowedOrigin(request.headers, request.origin, config.allowedOrigins)) return fail(route.name, "ERR_ORIGIN");
+		if (cookie !== undefined && READS_REFRESH_COOKIE.has(route.name) && countCookies(request.headers.get("cookie"), cookie.name) > 1) return fail(route.name, "ERR_COOKIE_DUPLICATE");
 		if (declaresTooLarge(request.headers.get("content-length"), config.maxBodyBytes)) return fail(route.name, "ERR_BODY_TOO_LARGE");
 		// A failing body means the client went away or sent broken chunking.
 		const bytes = await request.body(config.maxBodyBytes).catch(() => undefined);

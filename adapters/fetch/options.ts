@@ -1,7 +1,7 @@
 // The handler options, checked once when a handler is created (ERR_CONFIG_INVALID otherwise).
 import { TokenError } from "../../core/errors.js";
 import { COOKIE_NAME } from "./cookies.js";
-import { canonicalOrigin } from "./origin.js";
+import { resolveAllowedOrigins } from "./origin.js";
 import { isValidBasePath, normalizeBasePath } from "./paths.js";
 import type { CookieOptions, FetchHandlerOptions } from "./types.js";
 
@@ -31,21 +31,16 @@ export function resolveHttpOptions(options: FetchHandlerOptions): ResolvedHttpOp
 	if (options.onError !== undefined && typeof options.onError !== "function") invalid("onError must be a function");
 	if (options.sessions !== undefined && typeof options.sessions !== "boolean") invalid("sessions must be true or false");
 	const cookie = options.cookie;
-	if (cookie !== undefined) checkCookieOptions(cookie);
-	let allowedOrigins: Set<string> | null = null;
-	if (options.allowedOrigins !== undefined) {
-		if (!Array.isArray(options.allowedOrigins)) invalid("allowedOrigins must be a list of origins");
-		allowedOrigins = new Set();
-		for (const value of options.allowedOrigins as unknown[]) {
-			const origin = canonicalOrigin(value);
-			if (origin === null) invalid(`allowedOrigins: ${JSON.stringify(value)} is not an origin such as "https://app.example.com"`);
-			allowedOrigins.add(origin);
-		}
-	}
+	if (cookie !== undefined) checkCookieOptions(cookie, normalizeBasePath(basePath));
+	const allowedOrigins = resolveAllowedOrigins(options.allowedOrigins, invalid);
 	return { basePath: normalizeBasePath(basePath), authenticate: options.authenticate, cookie, allowedOrigins, maxBodyBytes, onError: options.onError, sessions: options.sessions === true };
 }
 
-function checkCookieOptions(cookie: CookieOptions): void {
+// RFC 6265bis §4.1.3.2 (browsers match the prefix in any case): a `__Host-` cookie must have
+// `Path=/` and no `Domain`, or the browser drops it without a word.
+const HOST_PREFIX = /^__host-/i;
+
+function checkCookieOptions(cookie: CookieOptions, basePath: string): void {
 	if (typeof cookie !== "object" || cookie === null) invalid("cookie must be { name, accessTokenName?, domain? }");
 	for (const key of Object.keys(cookie)) if (!COOKIE_OPTION_NAMES.has(key)) invalid(`unknown option cookie.${key}`);
 	if (typeof cookie.name !== "string" || !COOKIE_NAME.test(cookie.name)) invalid("cookie.name must be a valid cookie name");
@@ -53,6 +48,10 @@ function checkCookieOptions(cookie: CookieOptions): void {
 		invalid("cookie.accessTokenName must be a valid cookie name, different from cookie.name");
 	}
 	if (cookie.domain !== undefined && (typeof cookie.domain !== "string" || !/^\.?[A-Za-z0-9.-]+$/.test(cookie.domain))) invalid("cookie.domain must be a host name");
+	// Otherwise the login would answer 200 and the browser would keep no cookie.
+	if (HOST_PREFIX.test(cookie.name) && basePath !== "") invalid("a __Host- refresh cookie needs Path=/, but it is scoped to basePath: use a __Secure- name, or basePath \"/\"");
+	const hostPrefixed = HOST_PREFIX.test(cookie.name) || (cookie.accessTokenName !== undefined && HOST_PREFIX.test(cookie.accessTokenName));
+	if (hostPrefixed && cookie.domain !== undefined) invalid("__Host- cookies cannot have a Domain: drop cookie.domain, or use __Secure- names");
 }
 
 function invalid(message: string): never {

@@ -26,6 +26,7 @@ const PROBLEMS: Record<ProblemName, [number, string, string]> = {
 	ERR_PARAM_DUPLICATE: [400, "invalid_request", "a parameter was sent more than once"],
 	ERR_PARAM_MISSING: [400, "invalid_request", "a required parameter is missing"],
 	ERR_PARAM_UNEXPECTED: [400, "invalid_request", "in cookie mode the refresh token is read from the cookie only"],
+	ERR_COOKIE_DUPLICATE: [400, "invalid_request", "a cookie of this service was sent more than once"],
 	ERR_GRANT_TYPE: [400, "unsupported_grant_type", "only grant_type=refresh_token is supported"],
 	ERR_LOGIN_REJECTED: [401, "invalid_grant", "the credentials were not accepted"],
 	ERR_AUTHENTICATE_FAILED: [500, "server_error", "the server could not complete the request"],
@@ -57,10 +58,10 @@ export function createErrorResponder(onError: FetchHandlerOptions["onError"]): E
 	}
 
 	function fail(route: string | null, name: ProblemName, extra: { reason?: HttpErrorEvent["reason"]; cause?: unknown; headers?: Record<string, string> } = {}): HubResponse {
-		const [status, error, description] = PROBLEMS[name];
+		const [status, error] = PROBLEMS[name];
 		const reason = extra.reason ?? (name as HttpErrorReason);
 		report({ status, error, reason, route, ...(extra.cause === undefined ? {} : { cause: extra.cause }) });
-		return problem(status, error, description, extra.headers);
+		return standardProblem(name, extra.headers);
 	}
 
 	function forward(route: string | null, response: HubResponse, reason: HttpErrorReason): HubResponse {
@@ -110,6 +111,12 @@ export function createErrorResponder(onError: FetchHandlerOptions["onError"]): E
  */
 export function errorResponse(status: number, error: string, description: string, headers?: Record<string, string>): Response {
 	return toFetchResponse(problem(status, error, description, headers));
+}
+
+/** The fixed answer for one of the hub's problems, not reported to `onError` (for the access check, which has no hook). */
+export function standardProblem(name: ProblemName, headers?: Record<string, string>): HubResponse {
+	const [status, error, description] = PROBLEMS[name];
+	return problem(status, error, description, headers);
 }
 
 /** {@link errorResponse} as a {@link HubResponse}. */

@@ -50,19 +50,6 @@ export function createSessionRoutes(service: HubService, options: FetchHandlerOp
 	const { fail, failFromException, forward } = responder;
 
 	/**
-	 * DESIGN §3: a cookie-authenticated unsafe method must come from an allowed origin. A Bearer
-	 * header decides alone (a page cannot make a browser attach one cross-origin), so only a
-	 * request the check will authenticate by the access cookie is held to the origin rule.
-	 */
-	function isCrossOriginCookieWrite(request: HubRequest): boolean {
-		if (request.method !== "DELETE" || access.accessTokenName === undefined) return false;
-		const bearer = extractAccessToken(request.headers, undefined);
-		if (bearer.token !== null || bearer.malformed) return false;
-		if (extractAccessToken(request.headers, access.accessTokenName).token === null) return false;
-		return !isAllowedOrigin(request.headers, request.origin, config.allowedOrigins);
-	}
-
-	/**
 	 * The caller's live sessions, or null when the access token's own session has ended: an access
 	 * token outlives a revocation by up to its lifetime, and a device just signed out must not use
 	 * that time to sign the others out in turn.
@@ -104,10 +91,11 @@ export function createSessionRoutes(service: HubService, options: FetchHandlerOp
 			if (id === undefined) return null;
 			const methods: readonly string[] = id === null ? COLLECTION_METHODS : ONE_METHODS;
 			if (!methods.includes(request.method)) return fail(ROUTE, "ERR_METHOD", { headers: { Allow: methods.join(", ") } });
-			if (isCrossOriginCookieWrite(request)) return fail(ROUTE, "ERR_ORIGIN");
 			try {
 				const checked = await checkAccess(sessions, { headers: request.headers, method: request.method, origin: request.origin }, access);
-				if (checked.claims === null) return forward(ROUTE, checked.response, "ERR_ACCESS_REFUSED");
+				// The access check refuses a cookie-authenticated DELETE from another origin with 403
+				// (the auth routes' same-origin rule); every other refusal is about the token.
+				if (checked.claims === null) return forward(ROUTE, checked.response, checked.response.status === 403 ? "ERR_ORIGIN" : "ERR_ACCESS_REFUSED");
 				if (id !== null) return await revokeOne(checked.claims, id);
 				return request.method === "DELETE" ? await revokeOthers(checked.claims) : await list(checked.claims);
 			} catch (cause) {

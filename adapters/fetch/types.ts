@@ -24,12 +24,21 @@ export interface LoginResult {
 
 /** Cookie mode: the refresh token travels only in an HttpOnly cookie, never in JSON. */
 export interface CookieOptions {
-	/** Name of the refresh-token cookie (`HttpOnly; Secure; SameSite=Strict; Path={basePath}`), e.g. `"__Secure-rk"`. */
+	/**
+	 * Name of the refresh-token cookie (`HttpOnly; Secure; SameSite=Strict; Path={basePath}`), e.g.
+	 * `"__Secure-rk"`. A request carrying two cookies of this name (a sibling subdomain can plant
+	 * one for the parent domain) is refused with 400 `invalid_request` on `/login`, `/token` and
+	 * `/logout`, before anything is rotated, revoked or set (docs/adapters.md, "Cookie shadowing and the `__Host-` prefix").
+	 */
 	name: string;
 	/**
 	 * Also sets the access token in an HttpOnly cookie of this name (`Path=/`, lifetime
 	 * `expires_in`), so that code which cannot rotate (a Next.js Server Component, middleware)
-	 * can verify it with `authorize` / `verifyRequest`. Off unless set.
+	 * can verify it with `authorize` / `verifyRequest`. Off unless set. Use a `__Host-` name.
+	 * Any route that accepts this cookie is open to cross-site request forgery, so `authorize`,
+	 * `requireAuth` and `verifyRequest` refuse (403 `access_denied`) an unsafe request (POST, PUT,
+	 * PATCH, DELETE) authenticated by it unless it comes from `allowedOrigins` (default: the
+	 * request's own origin), and refuse two cookies of this name (400 `invalid_request`).
 	 */
 	accessTokenName?: string;
 	/** The `Domain` attribute. Default: none, so the cookies are host-only (the safest choice). */
@@ -51,6 +60,7 @@ export type HttpErrorReason =
 	| "ERR_PARAM_DUPLICATE"
 	| "ERR_PARAM_MISSING"
 	| "ERR_PARAM_UNEXPECTED"
+	| "ERR_COOKIE_DUPLICATE"
 	| "ERR_GRANT_TYPE"
 	| "ERR_LOGIN_REJECTED"
 	| "ERR_AUTHENTICATE_FAILED"
@@ -84,8 +94,9 @@ export interface FetchHandlerOptions {
 	cookie?: CookieOptions;
 	/**
 	 * Origins (`https://app.example.com`) allowed to call the state-changing routes in cookie
-	 * mode. Default: the origin of the request URL itself. Set it behind a proxy that
-	 * terminates TLS or rewrites `Host`.
+	 * mode, and to send cookie-authenticated unsafe requests to the routes `authorize` guards.
+	 * Default: the origin of the request URL itself. Set it behind a proxy that terminates TLS or
+	 * rewrites `Host`.
 	 */
 	allowedOrigins?: string[];
 	/** Larger request bodies get 413. Default 16384. */
@@ -136,6 +147,12 @@ export interface AuthorizeOptions {
 	realm?: string;
 	/** In cookie mode, pass the handler's `cookie` options to also accept the access-token cookie. */
 	cookie?: Pick<CookieOptions, "accessTokenName">;
+	/**
+	 * Origins allowed to send an unsafe request (POST, PUT, PATCH, DELETE) authenticated by the
+	 * access-token cookie; the handler's option of the same name. Default: the request's own
+	 * origin. Requests authenticated by `Authorization: Bearer` are not checked.
+	 */
+	allowedOrigins?: string[];
 }
 
 /**

@@ -50,7 +50,12 @@ export async function verifyRequest(verifier: AccessVerifier, request: AccessReq
 	return (await checkAccess(verifier, toAccessCheckRequest(request), resolved)).claims;
 }
 
-/** The request as the check reads it; its origin is the public one, from Next's forwarded headers. */
+/**
+ * The request as the check reads it; its origin is the public one, from Next's forwarded headers.
+ * Without a method it is a Server Component render (a GET), unless Next marked it as a Server
+ * Action (`Next-Action`), which is a POST: a cookie-authenticated action then gets the same
+ * origin check as a route handler, on top of the one Next.js does itself.
+ */
 export function toAccessCheckRequest(request: AccessRequest): AccessCheckRequest {
 	let url: URL | null = null;
 	try {
@@ -58,5 +63,7 @@ export function toAccessCheckRequest(request: AccessRequest): AccessCheckRequest
 	} catch {
 		url = null;
 	}
-	return accessCheckRequest(request, publicOrigin(request.headers, url));
+	const checked = accessCheckRequest(request, publicOrigin(request.headers, url));
+	if (checked.method === null && request.headers.get("next-action") !== null) checked.method = "POST";
+	return checked;
 }

@@ -43,8 +43,8 @@ async function text(selector: string): Promise<string> {
 }
 
 /** Waits until the page log (newest line first) has a line matching `pattern`. */
-async function waitForLog(pattern: RegExp): Promise<void> {
-	await current().waitForFunction(
+async function waitForLog(pattern: RegExp, on: Page = current()): Promise<void> {
+	await on.waitForFunction(
 		(source) => {
 			const { document } = globalThis as unknown as PageGlobals;
 			return new RegExp(source).test(document.getElementById("log")?.textContent ?? "");
@@ -142,6 +142,132 @@ test("logout clears the cookie; the API call is then refused", async () => {
 	const status = await page.evaluate(async () => (await fetch("/api/me")).status);
 	assert.is(status, 401);
 	await screenshot(page, "demo-4-logged-out");
+	assert.equal(errors, [], "no page errors, no CSP violations");
+});
+
+// Several tabs (issue 11): the tabs of one browser share the refresh cookie; the demo lets one
+// refresh at a time through a Web Lock waited for at most 3 s, and passes tokens on through a
+// BroadcastChannel, where a token delivered late never replaces a newer one.
+const LOCK_TIMEOUT_MS = 3000;
+const CHANNEL = "refresh-kit-demo";
+let tabB: Page | null = null;
+let recorder: Page | null = null;
+
+interface TabGlobals {
+	recorded: Array<{ body: unknown; receivedAt: number }>;
+	BroadcastChannel: new (name: string) => { postMessage(message: unknown): void; onmessage: ((event: { data: { body: unknown; receivedAt: number } }) => void) | null };
+	navigator: { locks: { request(name: string, callback: () => Promise<void>): Promise<void> } };
+}
+
+function tabs(): [Page, Page, Page] {
+	if (tabB === null || recorder === null) throw new Error("the second tab did not open");
+	return [current(), tabB, recorder];
+}
+
+async function jti(page: Page): Promise<string | null> {
+	return page.getAttribute("#access-token", "data-jti");
+}
+
+async function clearLog(page: Page): Promise<void> {
+	await page.evaluate(() => {
+		const log = (globalThis as unknown as PageGlobals).document.getElementById("log");
+		if (log !== null) log.textContent = "";
+	});
+}
+
+/** Clicks Refresh in every page at once, and waits until each tab has either refreshed or taken another tab's token. */
+async function refreshAtOnce(pages: Page[]): Promise<void> {
+	await Promise.all(pages.map(clearLog));
+	await Promise.all(pages.map((page) => page.click("#refresh")));
+	await Promise.all(pages.map((page) => waitForLog(/POST \/auth\/token → 200|took the access token another tab received/, page)));
+	for (const page of pages) await page.waitForSelector('#status[data-state="logged-in"]');
+}
+
+async function assertOneSession(pages: Page[]): Promise<void> {
+	const statuses = await Promise.all(pages.map((page) => page.textContent("#status")));
+	assert.match(statuses[0] ?? "", /Logged in as demo/);
+	assert.is(new Set(statuses).size, 1, `one session in every tab: ${statuses.join(" | ")}`);
+	for (const page of pages) assert.not.match((await page.textContent("#log")) ?? "", /→ 400/, "no tab was logged out");
+}
+
+test("tabs: a second tab and a BroadcastChannel recorder open; a login in one tab shows in the other", async () => {
+	const browserContext = context;
+	if (browserContext === null || server === null) throw new Error("the browser did not start");
+	recorder = await browserContext.newPage();
+	await recorder.goto(`${server.url}/healthz`);
+	await recorder.evaluate((name) => {
+		const page = globalThis as unknown as TabGlobals;
+		page.recorded = [];
+		new page.BroadcastChannel(name).onmessage = (event) => page.recorded.push(event.data);
+	}, CHANNEL);
+	tabB = await browserContext.newPage();
+	errors.push(...watchErrors(tabB));
+	await tabB.goto(`${server.url}/`);
+	await waitForLog(/no session yet/, tabB);
+	const [a, b] = tabs();
+	await a.click("#login");
+	await a.waitForSelector('#status[data-state="logged-in"]');
+	await b.waitForSelector('#status[data-state="logged-in"]');
+	await waitForLog(/took the access token another tab received/, b);
+	assert.is(await jti(b), await jti(a), "tab B holds tab A's token, without a request of its own");
+});
+
+test("tabs: two tabs refreshing at the same instant keep one session and end up with the same token", async () => {
+	const [a, b] = tabs();
+	const before = await refreshCookie();
+	await refreshAtOnce([a, b]);
+	await assertOneSession([a, b]);
+	const after = await refreshCookie();
+	assert.ok(after !== undefined && after.value !== before?.value, "the cookie rotated");
+	// Each tab announced what it received; the later arrival wins in both.
+	const deadline = Date.now() + 5000;
+	while ((await jti(a)) !== (await jti(b)) && Date.now() < deadline) await sleep(50);
+	assert.is(await jti(a), await jti(b), "both tabs hold the same, newest token");
+});
+
+test("tabs: a lock held forever by a frozen tab delays a refresh by the lock timeout only; the grace window keeps the concurrent refreshes safe", async () => {
+	const browserContext = context;
+	if (browserContext === null || server === null) throw new Error("the browser did not start");
+	const [a, b] = tabs();
+	const frozen = await browserContext.newPage();
+	await frozen.goto(`${server.url}/healthz`);
+	await frozen.evaluate(
+		(name) =>
+			new Promise<void>((held) => {
+				void (globalThis as unknown as TabGlobals).navigator.locks.request(name, () => {
+					held();
+					return new Promise<void>(() => undefined);
+				});
+			}),
+		CHANNEL,
+	);
+	const started = performance.now();
+	await refreshAtOnce([a, b]);
+	const waited = performance.now() - started;
+	for (const page of [a, b]) await waitForLog(/no refresh lock within 3s/, page);
+	await assertOneSession([a, b]);
+	assert.ok(waited >= LOCK_TIMEOUT_MS - 100, `waited for the lock first (${waited.toFixed(0)} ms)`);
+	assert.ok(waited < LOCK_TIMEOUT_MS + 5000, `then refreshed without it (${waited.toFixed(0)} ms)`);
+	await frozen.close();
+	// With the frozen tab gone, its lock is released and refreshing is prompt again.
+	const again = performance.now();
+	await refreshAtOnce([a]);
+	assert.ok(performance.now() - again < LOCK_TIMEOUT_MS, "the lock is free again");
+});
+
+test("tabs: a tab that receives an older token late keeps the newer one", async () => {
+	const [a, b, rec] = tabs();
+	const recorded = await rec.evaluate(() => (globalThis as unknown as TabGlobals).recorded);
+	const tokens = recorded.filter((message) => message.body !== null);
+	assert.ok(tokens.length >= 2, `the recorder saw the tabs' tokens (${tokens.length})`);
+	const held = { a: await jti(a), b: await jti(b) };
+	const oldest = tokens[0] as { body: unknown; receivedAt: number };
+	await Promise.all([a, b].map(clearLog));
+	// The first token the recorder saw, delivered again now: a message that sat in a frozen tab's queue.
+	await rec.evaluate(([name, message]) => new (globalThis as unknown as TabGlobals).BroadcastChannel(name as string).postMessage(message), [CHANNEL, oldest] as const);
+	for (const page of [a, b]) await waitForLog(/another tab sent an older token: kept this one/, page);
+	assert.equal({ a: await jti(a), b: await jti(b) }, held, "neither tab went back to the older token");
+	await assertOneSession([a, b]);
 	assert.equal(errors, [], "no page errors, no CSP violations");
 });
 

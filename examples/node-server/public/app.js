@@ -14,15 +14,17 @@ function claimsOf(token) {
 	return JSON.parse(atob(payload));
 }
 
-function setSession(body) {
+// `receivedAt`: when the token response arrived, here or in the tab that passed it on.
+function setSession(body, receivedAt = Date.now()) {
 	accessToken = body ? body.access_token : null;
-	expiresAt = accessToken ? Date.now() + body.expires_in * 1000 : 0;
+	expiresAt = accessToken ? receivedAt + body.expires_in * 1000 : 0;
 	const status = $("status");
 	if (accessToken) {
 		const claims = claimsOf(accessToken);
 		status.textContent = `Logged in as ${claims.sub} (${claims.name}), session ${claims.sid.slice(0, 8)}…`;
 		status.dataset.state = "logged-in";
 		$("access-token").textContent = `${accessToken.slice(0, 32)}…`;
+		$("access-token").dataset.jti = claims.jti;
 	} else {
 		status.textContent = "Logged out.";
 		status.dataset.state = "logged-out";
@@ -57,12 +59,13 @@ async function login(event) {
 	const response = await post("/auth/login", { username: $("username").value, password: $("password").value });
 	if (!response.ok) return log(`POST /auth/login → ${await errorText(response)}`);
 	setSession(await response.json());
+	tellOtherTabs();
 	log(`POST /auth/login → 200: access token for ${Math.round((expiresAt - Date.now()) / 1000)}s, refresh cookie set`);
 }
 
-// Single flight: concurrent callers share one refresh (the server's grace window covers other tabs).
+// Single flight: concurrent callers share one refresh; other tabs wait on the lock (see below).
 function refresh(options = {}) {
-	refreshing ??= doRefresh(options).finally(() => {
+	refreshing ??= withRefreshLock(options).finally(() => {
 		refreshing = null;
 	});
 	return refreshing;
@@ -72,6 +75,7 @@ async function doRefresh({ quiet = false }) {
 	const response = await post("/auth/token", { grant_type: "refresh_token" });
 	if (response.ok) {
 		setSession(await response.json());
+		tellOtherTabs();
 		log("POST /auth/token → 200: refresh cookie rotated, new access token");
 		return true;
 	}
@@ -103,6 +107,7 @@ async function callApi() {
 async function logout() {
 	const response = await post("/auth/logout", {});
 	setSession(null);
+	tellOtherTabs();
 	$("me").textContent = "–";
 	log(`POST /auth/logout → ${response.status}${response.ok ? ": session revoked, cookie cleared" : ` ${await errorText(response)}`}`);
 }
@@ -173,6 +178,47 @@ $("list-sessions").addEventListener("click", listSessions);
 $("sign-out-others").addEventListener("click", signOutOthers);
 // Signed out (logout, or a refresh refused because another browser ended this session): the list is stale.
 new MutationObserver(() => $("status").dataset.state === "logged-in" || renderSessions([])).observe($("status"), { attributes: true, attributeFilter: ["data-state"] });
+
+// Several tabs share the one refresh cookie. A Web Lock lets one tab refresh at a time, waited for
+// at most LOCK_TIMEOUT_MS: a frozen or crashed tab can hold it forever, and then the other tabs
+// refresh without it, which is safe because the server's grace window (10 s) gives concurrent
+// refreshes of one cookie the same successor. A BroadcastChannel hands each new access token
+// (or a logout) to the other tabs, which take it only if it arrived later than what they hold:
+// a message delivered late never replaces a newer token with an older one.
+// (refresh-kit/client does the same for apps: createAuthClient({ lockTimeout }).)
+const LOCK_TIMEOUT_MS = 3000;
+const tabs = new BroadcastChannel("refresh-kit-demo");
+let heldSince = 0;
+
+function tellOtherTabs() {
+	heldSince = Date.now();
+	tabs.postMessage({ body: accessToken ? { access_token: accessToken, expires_in: Math.round((expiresAt - heldSince) / 1000) } : null, receivedAt: heldSince });
+}
+
+tabs.addEventListener("message", ({ data }) => {
+	if (!(data.receivedAt > heldSince)) return log("another tab sent an older token: kept this one");
+	heldSince = data.receivedAt;
+	setSession(data.body, data.receivedAt);
+	log(data.body ? "took the access token another tab received" : "another tab logged out");
+});
+
+async function withRefreshLock(options) {
+	const seen = accessToken;
+	let granted = false;
+	const underLock = () => {
+		granted = true;
+		// Another tab may have refreshed (and passed its token on) while this one waited.
+		if (accessToken !== null && accessToken !== seen && Date.now() < expiresAt) return true;
+		return doRefresh(options);
+	};
+	try {
+		return await navigator.locks.request("refresh-kit-demo", { signal: AbortSignal.timeout(LOCK_TIMEOUT_MS) }, underLock);
+	} catch (error) {
+		if (granted) throw error;
+		log(`no refresh lock within ${LOCK_TIMEOUT_MS / 1000}s (another tab holds it): refreshing without it`);
+		return doRefresh(options);
+	}
+}
 
 // --- wiring of sections 1–4 ----------------------------------------------------------------------------
 
