@@ -2,15 +2,13 @@
 // Next.js proxy share this one definition of names, paths, domain and lifetimes, so a cookie the
 // proxy sets is exactly the one the routes read, replace and clear.
 import type { TokenSet } from "../../core/types.js";
-import { clearCookie, setCookie, type CookieAttributes } from "./cookies.js";
+import { type CookieAttributes, clearCookie, setCookie } from "./cookies.js";
 import type { CookieOptions } from "./types.js";
 
 /** Writes the refresh-token cookie and, when configured, the access-token cookie. */
 export interface SessionCookies {
 	readonly refreshName: string;
 	readonly accessName: string | undefined;
-	/** The `Path` of the refresh-token cookie: `cookie.path`, else the base path ("/" for the root). */
-	readonly refreshPath: string;
 	/** The Set-Cookie lines that store a new token set. */
 	issued(tokens: TokenSet): string[];
 	/** The Set-Cookie lines that delete both cookies. */
@@ -20,6 +18,7 @@ export interface SessionCookies {
 /** The cookies of cookie mode for a normalized base path ("" for the root). */
 export function sessionCookies(cookie: CookieOptions, basePath: string): SessionCookies {
 	const defaultPath = basePath === "" ? "/" : basePath;
+	// The refresh cookie on cookie.path when set, else on the base path.
 	const refresh: CookieAttributes = { path: cookie.path === undefined ? defaultPath : cookiePath(cookie.path), domain: cookie.domain };
 	const access: CookieAttributes = { path: "/", domain: cookie.domain };
 	// A refresh cookie moved off the base path (for the Next.js proxy) leaves the browsers that
@@ -31,7 +30,6 @@ export function sessionCookies(cookie: CookieOptions, basePath: string): Session
 	return {
 		refreshName: cookie.name,
 		accessName,
-		refreshPath: refresh.path,
 		issued(tokens: TokenSet): string[] {
 			const lines = [setCookie(cookie.name, tokens.refreshToken, refresh, { expires: tokens.refreshTokenExpiresAt })];
 			if (accessName !== undefined) lines.push(setCookie(accessName, tokens.accessToken, access, { maxAge: tokens.expiresIn }));

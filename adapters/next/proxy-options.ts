@@ -1,8 +1,8 @@
 // The options of createNextProxy, checked once (ERR_CONFIG_INVALID otherwise). They extend the
 // handler options, so the object given to createNextHandlers can be spread into them.
-import { systemClock, type Clock } from "../../core/clock.js";
+import { type Clock, systemClock } from "../../core/clock.js";
 import { TokenError } from "../../core/errors.js";
-import { resolveHttpOptions, type ResolvedHttpOptions } from "../fetch/options.js";
+import { type ResolvedHttpOptions, resolveHttpOptions } from "../fetch/options.js";
 import type { CookieOptions, FetchHandlerOptions } from "../fetch/types.js";
 import type { NextProxyOptions } from "./types.js";
 
@@ -26,7 +26,7 @@ export function resolveProxyOptions(options: NextProxyOptions): ResolvedProxyOpt
 	// The proxy exists to put a fresh access token where Server Components read it.
 	if (cookie === undefined || cookie.accessTokenName === undefined) invalid("cookie mode with cookie.accessTokenName is required (the cookie Server Components verify)");
 	// The proxy never refreshes on the auth routes; at the root they would be every path.
-	if (http.basePath === "") invalid('basePath must not be the root: the proxy leaves every path under it to the auth routes');
+	if (http.basePath === "") invalid("basePath must not be the root: the proxy leaves every path under it to the auth routes");
 	if (typeof refreshMargin !== "number" || !Number.isFinite(refreshMargin) || refreshMargin < 0) invalid("refreshMargin must be a number of seconds, 0 or more");
 	if (signInPath !== undefined && (typeof signInPath !== "string" || !/^\/(?!\/)[^\s\\]*$/.test(signInPath))) invalid('signInPath must be a path on this site, such as "/login"');
 	if (typeof clock !== "object" || clock === null || typeof clock.now !== "function") invalid("clock must be { now(): Date }");

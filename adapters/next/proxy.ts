@@ -130,7 +130,11 @@ export function createNextProxy(service: NextProxyService, options: NextProxyOpt
 	};
 }
 
-/** A speculative request: the browser's (Purpose, Sec-Purpose) or the App Router's own prefetch header. */
+/**
+ * A speculative request: the browser's (`Sec-Purpose`, `Purpose`), or the App Router's own
+ * header where the host shows it (`next start` strips it from what the proxy sees, so there a
+ * router prefetch counts as a navigation).
+ */
 function isPrefetch(headers: Headers): boolean {
 	const purpose = headers.get("sec-purpose") ?? headers.get("purpose");
 	return headers.get("next-router-prefetch") === "1" || (purpose !== null && /^\s*prefetch\b/i.test(purpose));

@@ -3,12 +3,12 @@
 // and the shared cookie definition with the route handlers (cookie.path).
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import type { HttpErrorEvent } from "../../adapters/fetch/types.js";
 import { createNextHandlers, createNextProxy } from "../../adapters/next/index.js";
 import type { NextProxyOptions } from "../../adapters/next/types.js";
-import type { HttpErrorEvent } from "../../adapters/fetch/types.js";
 import { memoryStore } from "../../storage/memory/index.js";
+import { type Harness, harness, rejects } from "../helpers.js";
 import { faultyStore } from "../support/faulty-store.js";
-import { harness, rejects, type Harness } from "../helpers.js";
 import { DEMO_USER, parseSetCookie, testAuthenticate } from "./helpers.js";
 
 const ORIGIN = "http://localhost:3000";
@@ -50,9 +50,7 @@ function cookiesOf(response: Response): Map<string, { value: string; attributes:
 }
 
 async function login(s: Setup): Promise<Session> {
-	const response = await s.handlers.POST(
-		new Request(`${ORIGIN}/auth/login`, { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded", Origin: ORIGIN }, body: new URLSearchParams(DEMO_USER) }),
-	);
+	const response = await s.handlers.POST(new Request(`${ORIGIN}/auth/login`, { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded", Origin: ORIGIN }, body: new URLSearchParams(DEMO_USER) }));
 	assert.is(response.status, 200);
 	const set = cookiesOf(response);
 	return { refresh: set.get("__Host-rk")?.value ?? "", access: set.get("rk_at")?.value ?? "" };
@@ -247,7 +245,12 @@ test("a refused refresh token: both cookies cleared, the route renders without t
 	// The cookies alone, gone: no Cookie header at all.
 	assert.is(forwarded(request, await s.proxy(page("/me", `__Host-rk=${session.refresh}`))).get("cookie"), null);
 	// Not a token of this library: the same.
-	assert.is(cookiesOf(await s.proxy(page("/me", "__Host-rk=nonsense"))).get("__Host-rk")?.attributes.get("max-age"), "0");
+	assert.is(
+		cookiesOf(await s.proxy(page("/me", "__Host-rk=nonsense")))
+			.get("__Host-rk")
+			?.attributes.get("max-age"),
+		"0",
+	);
 	const redirecting = setup({ signInPath: "/login?from=proxy" });
 	const second = await login(redirecting);
 	await redirecting.h.service.revoke(second.refresh);
@@ -300,7 +303,15 @@ test("an exception that is no TokenError: passed through (never a 500 on every p
 	assertUntouched(await proxy(page("/me", "__Host-rk=x; rk_at=y")));
 	assert.is(errors[0]?.reason, "ERR_INTERNAL");
 	assert.ok(errors[0]?.cause instanceof TypeError);
-	const failing = createNextProxy({ verify: broken.verify, exchange: () => Promise.reject(new RangeError("x")) }, { ...authOptions, onError: () => { throw new Error("broken hook"); } });
+	const failing = createNextProxy(
+		{ verify: broken.verify, exchange: () => Promise.reject(new RangeError("x")) },
+		{
+			...authOptions,
+			onError: () => {
+				throw new Error("broken hook");
+			},
+		},
+	);
 	assertUntouched(await failing(page("/me", "__Host-rk=x")));
 });
 
@@ -308,16 +319,21 @@ test("the route handlers and the proxy share one cookie definition: cookie.path,
 	const s = setup();
 	const session = await login(s);
 	// Login through the handlers: the refresh cookie on / (cookie.path), the one on /auth deleted.
-	const response = await s.handlers.POST(
-		new Request(`${ORIGIN}/auth/login`, { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded", Origin: ORIGIN }, body: new URLSearchParams(DEMO_USER) }),
-	);
+	const response = await s.handlers.POST(new Request(`${ORIGIN}/auth/login`, { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded", Origin: ORIGIN }, body: new URLSearchParams(DEMO_USER) }));
 	const lines = response.headers.getSetCookie();
 	assert.ok(lines.some((line) => line.startsWith("__Host-rk=rk2_") && line.includes("; Path=/;")));
-	assert.ok(lines.some((line) => line.startsWith("__Host-rk=;") && line.includes("Path=/auth;") && line.includes("Max-Age=0")), "the pre-path cookie retired");
+	assert.ok(
+		lines.some((line) => line.startsWith("__Host-rk=;") && line.includes("Path=/auth;") && line.includes("Max-Age=0")),
+		"the pre-path cookie retired",
+	);
 	// What the proxy set is what /auth/token reads and /auth/logout clears.
 	const refreshed = cookiesOf(await s.proxy(page("/me", `__Host-rk=${session.refresh}`)));
 	const token = await s.handlers.POST(
-		new Request(`${ORIGIN}/auth/token`, { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded", Origin: ORIGIN, Cookie: `__Host-rk=${refreshed.get("__Host-rk")?.value}` }, body: "grant_type=refresh_token" }),
+		new Request(`${ORIGIN}/auth/token`, {
+			method: "POST",
+			headers: { "Content-Type": "application/x-www-form-urlencoded", Origin: ORIGIN, Cookie: `__Host-rk=${refreshed.get("__Host-rk")?.value}` },
+			body: "grant_type=refresh_token",
+		}),
 	);
 	assert.is(token.status, 200);
 	const logout = await s.handlers.POST(new Request(`${ORIGIN}/auth/logout`, { method: "POST", headers: { Origin: ORIGIN, Cookie: `__Host-rk=${cookiesOf(token).get("__Host-rk")?.value}` } }));
@@ -327,9 +343,7 @@ test("the route handlers and the proxy share one cookie definition: cookie.path,
 	assert.ok(cleared.every((line) => line.includes("Max-Age=0")));
 	// Without cookie.path nothing changes: Path=/auth, no extra line.
 	const plain = createNextHandlers(s.h.service, { authenticate: testAuthenticate, cookie: { name: "rk", accessTokenName: "at" } });
-	const plainLogin = await plain.POST(
-		new Request(`${ORIGIN}/auth/login`, { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded", Origin: ORIGIN }, body: new URLSearchParams(DEMO_USER) }),
-	);
+	const plainLogin = await plain.POST(new Request(`${ORIGIN}/auth/login`, { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded", Origin: ORIGIN }, body: new URLSearchParams(DEMO_USER) }));
 	assert.equal(
 		plainLogin.headers.getSetCookie().map((line) => parseSetCookie(line).attributes.get("path")),
 		["/auth", "/"],

@@ -15,12 +15,11 @@ import {
 	assertSignedIn,
 	assertSignedOut,
 	authEvents,
-	checkBurstAtExpiry,
-	checkRefusedAndStatic,
-	checkRenderAfterExpiry,
+	checkNextResponseParity,
 	countEvents,
 	HttpBrowser,
 	nextEnv,
+	proxyChecks,
 	REFRESH_MARGIN,
 	sessionOf,
 } from "./next-proxy-checks.js";
@@ -71,6 +70,10 @@ test("packs the library, installs the example from its lockfile plus the tarball
 		startServer(["node_modules/next/dist/bin/next", "start", "-H", "127.0.0.1", "-p", String(port)], { cwd: app, env, port, readyPath: "/login" }),
 	);
 	assert.ok(server.child.pid !== undefined);
+});
+
+test("the proxy's responses are exactly what this Next's NextResponse.next({ request }) / .next() / .redirect() build", async () => {
+	await checkNextResponseParity(app, env, /^16\./);
 });
 
 test("the auth routes: /auth/jwks public, a cross-origin login refused, a wrong password 401", async () => {
@@ -129,17 +132,7 @@ test("login: both cookies on / (cookie.path), HttpOnly, Secure, SameSite=Strict;
 	assert.is(countEvents(authEvents(running(), sessionOf(String(body.access_token))), "refreshed"), 1);
 });
 
-test("after expiry the protected page, loaded with only the cookies, renders signed in and rotates the refresh cookie exactly once", async () => {
-	await checkRenderAfterExpiry(running());
-});
-
-test("ten parallel requests of the page and its RSC payload at expiry: all signed in, one successor", async () => {
-	await checkBurstAtExpiry(running());
-});
-
-test("a revoked session: the page renders signed out and both cookies are cleared; a refreshed prerendered page is private", async () => {
-	await checkRefusedAndStatic(running());
-});
+proxyChecks(test, running);
 
 test("logout: 204, both cookies cleared, the page signed out, the refresh token refused", async () => {
 	const user = new HttpBrowser(running().url);

@@ -3,8 +3,10 @@
 // a page loaded after expiry with only the cookies renders signed in and rotates once; a burst of
 // page and RSC requests at expiry converges on one successor; a refused refresh token signs out.
 // Not a suite: the runner only picks up *.e2e.ts.
+import { join } from "node:path";
+import type { Test } from "uvu";
 import * as assert from "uvu/assert";
-import { CookieJar, sleep, type ServerProcess } from "./support.js";
+import { CookieJar, ROOT, run, type ServerProcess, sleep } from "./support.js";
 
 /** The access-token lifetime the example runs with in the e2e tests (seconds): the proxy's margin is a quarter of it. */
 export const ACCESS_TOKEN_TTL = 4;
@@ -189,4 +191,30 @@ export async function checkRefusedAndStatic(server: ServerProcess): Promise<void
 	assert.ok(cleared.some((line) => line.startsWith("rk_access=;") && /Max-Age=0/.test(line)));
 	assert.is(browser.jar.get("rk_refresh"), undefined, "the browser drops the dead cookie");
 	assert.not.match(server.log(), /⨯|Error:/, "the server logged no error");
+}
+
+/**
+ * In the built app, with its own `next/server`: createNextProxy's responses are header for
+ * header what NextResponse.next({ request }), NextResponse.next() and NextResponse.redirect()
+ * build in that version of Next (tests/examples/next-response-parity.mjs).
+ */
+export async function checkNextResponseParity(app: string, env: NodeJS.ProcessEnv, version: RegExp): Promise<void> {
+	const output = await run(process.execPath, [join(ROOT, "tests/examples/next-response-parity.mjs")], { cwd: app, env });
+	const result = JSON.parse(output.trim().split("\n").pop() ?? "{}") as { ok: boolean; next: string; mismatches: unknown[] };
+	assert.match(result.next, version);
+	assert.equal(result.mismatches, [], `differs from next ${result.next}'s NextResponse`);
+	assert.ok(result.ok);
+}
+
+/** Registers the HTTP checks of the proxy on a suite, against the server `running()` returns. */
+export function proxyChecks(test: Test, running: () => ServerProcess): void {
+	test("after expiry the protected page, loaded with only the cookies, renders signed in and rotates the refresh cookie exactly once", async () => {
+		await checkRenderAfterExpiry(running());
+	});
+	test("ten parallel requests of the page and its RSC payload at expiry: all signed in, one successor", async () => {
+		await checkBurstAtExpiry(running());
+	});
+	test("a revoked session: the page renders signed out and both cookies are cleared; a refreshed prerendered page is private", async () => {
+		await checkRefusedAndStatic(running());
+	});
 }

@@ -2,7 +2,7 @@
 // Calls GET /api/me every second with the page's cookies. It never refreshes on its own: the
 // proxy rotates on whichever request comes first after the access token's refresh point, so
 // each expiry costs one rotation however many pages, prefetches and polls are in flight.
-import { useEffect, useState, type ReactNode } from "react";
+import { type ReactNode, useEffect, useState } from "react";
 
 interface Poll {
 	status: number;

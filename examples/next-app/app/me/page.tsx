@@ -3,22 +3,14 @@
 import type { ReactNode } from "react";
 import { currentUser, displayName } from "@/lib/session";
 import { LogoutButton } from "./logout-button";
-import { Reauthenticate, SignedInUntil } from "./session";
+import { SignedInUntil, SignedOut } from "./session";
 import { WhoAmI } from "./who-am-i";
 
 export const dynamic = "force-dynamic";
 
 export default async function MePage(): Promise<ReactNode> {
 	const claims = await currentUser();
-	if (claims === null) {
-		// No session, or the proxy could not refresh it (refused, or the store was down).
-		return (
-			<section id="me" data-auth="none">
-				<p>Not signed in, or the session could not be renewed.</p>
-				<Reauthenticate />
-			</section>
-		);
-	}
+	if (claims === null) return <SignedOut />;
 	return (
 		<section id="me" data-auth="ok" data-jti={claims.jti}>
 			<p>

@@ -16,7 +16,17 @@ export function SignedInUntil({ expiresAt }: { expiresAt: number }): ReactNode {
 	);
 }
 
-/** Shown when the page rendered without a usable access token: one refresh attempt, then a re-render. */
+/** A protected page rendered without a usable access token: no session, or the proxy could not renew it (refused, or the store was down). */
+export function SignedOut(): ReactNode {
+	return (
+		<section id="me" data-auth="none">
+			<p>Not signed in, or the session could not be renewed.</p>
+			<Reauthenticate />
+		</section>
+	);
+}
+
+/** One refresh attempt, then a re-render (or /login when the session is over). */
 export function Reauthenticate(): ReactNode {
 	const router = useRouter();
 	const [failed, setFailed] = useState(false);

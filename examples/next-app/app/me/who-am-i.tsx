@@ -1,6 +1,6 @@
 "use client";
-import { useActionState, type ReactNode } from "react";
-import { whoAmI, type WhoAmIState } from "./actions";
+import { type ReactNode, useActionState } from "react";
+import { type WhoAmIState, whoAmI } from "./actions";
 
 /** Calls the Server Action and shows whom it saw. */
 export function WhoAmI(): ReactNode {

@@ -1,20 +1,13 @@
 // A second protected Server Component, to navigate to and fro across expiries.
 import type { ReactNode } from "react";
 import { currentUser, displayName } from "@/lib/session";
-import { Reauthenticate, SignedInUntil } from "../session";
+import { SignedInUntil, SignedOut } from "../session";
 
 export const dynamic = "force-dynamic";
 
 export default async function DetailsPage(): Promise<ReactNode> {
 	const claims = await currentUser();
-	if (claims === null) {
-		return (
-			<section id="me" data-auth="none">
-				<p>Not signed in, or the session could not be renewed.</p>
-				<Reauthenticate />
-			</section>
-		);
-	}
+	if (claims === null) return <SignedOut />;
 	return (
 		<section id="me" data-auth="ok" data-jti={claims.jti}>
 			<p>
