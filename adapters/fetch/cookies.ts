@@ -62,3 +62,18 @@ export function setCookie(name: string, value: string, attributes: CookieAttribu
 export function clearCookie(name: string, attributes: CookieAttributes): string {
 	return setCookie(name, "", attributes, { maxAge: 0 }).replace("; Max-Age=0", "; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT");
 }
+
+/**
+ * The Cookie header with every cookie named in `values` removed, then `name=value` appended for
+ * each value that is not null; the other cookies keep their order and bytes. Null when nothing is left.
+ */
+export function replaceCookies(header: string | null, values: Readonly<Record<string, string | null>>): string | null {
+	const kept = (header ?? "").split(";").filter((part) => {
+		const equals = part.indexOf("=");
+		const name = (equals === -1 ? part : part.slice(0, equals)).trim();
+		return name !== "" && !Object.hasOwn(values, name);
+	});
+	const pairs = kept.map((part) => part.trim());
+	for (const [name, value] of Object.entries(values)) if (value !== null) pairs.push(`${name}=${value}`);
+	return pairs.length === 0 ? null : pairs.join("; ");
+}

@@ -5,12 +5,13 @@ import { isTokenError } from "../../core/errors.js";
 import type { TokenSet } from "../../core/types.js";
 import { extractAccessToken } from "./access.js";
 import { declaresTooLarge, parseParams, type BodyProblem } from "./body.js";
-import { clearCookie, countCookies, readCookie, setCookie, type CookieAttributes } from "./cookies.js";
+import { countCookies, readCookie } from "./cookies.js";
 import { resolveHttpOptions } from "./options.js";
 import { isAllowedOrigin } from "./origin.js";
 import { pathBelow } from "./paths.js";
 import { createErrorResponder, JSON_TYPE, NO_STORE } from "./responses.js";
 import { createSessionRoutes } from "./sessions.js";
+import { sessionCookies } from "./session-cookies.js";
 import type { FetchHandlerOptions, HttpErrorReason, Hub, HubRequest, HubResponse, HubService, LoginResult, Params } from "./types.js";
 
 type RouteName = "login" | "token" | "revoke" | "logout" | "jwks";
@@ -36,8 +37,7 @@ const BODY_PROBLEMS: Record<BodyProblem, HttpErrorReason> = {
 export function createHub(service: HubService, options: FetchHandlerOptions): Hub {
 	const config = resolveHttpOptions(options);
 	const cookie = config.cookie;
-	const refreshCookie: CookieAttributes = { path: config.basePath === "" ? "/" : config.basePath, domain: cookie?.domain };
-	const accessCookie: CookieAttributes = { path: "/", domain: cookie?.domain };
+	const cookies = cookie === undefined ? null : sessionCookies(cookie, config.basePath);
 
 	const responder = createErrorResponder(config.onError);
 	const { fail, failFromException } = responder;
@@ -46,13 +46,8 @@ export function createHub(service: HubService, options: FetchHandlerOptions): Hu
 	function tokenResponse(tokens: TokenSet): HubResponse {
 		const body: Record<string, unknown> = { access_token: tokens.accessToken, token_type: "Bearer", expires_in: tokens.expiresIn };
 		const headers: HubResponse["headers"] = { "cache-control": "no-store", "content-type": JSON_TYPE, pragma: "no-cache" };
-		if (cookie === undefined) {
-			body.refresh_token = tokens.refreshToken;
-		} else {
-			const lines = [setCookie(cookie.name, tokens.refreshToken, refreshCookie, { expires: tokens.refreshTokenExpiresAt })];
-			if (cookie.accessTokenName !== undefined) lines.push(setCookie(cookie.accessTokenName, tokens.accessToken, accessCookie, { maxAge: tokens.expiresIn }));
-			headers["set-cookie"] = lines;
-		}
+		if (cookies === null) body.refresh_token = tokens.refreshToken;
+		else headers["set-cookie"] = cookies.issued(tokens);
 		return { status: 200, headers, body: JSON.stringify(body) };
 	}
 
@@ -117,10 +112,7 @@ export function createHub(service: HubService, options: FetchHandlerOptions): Hu
 			if (claims !== null) await service.revokeSession(claims.sid);
 		}
 		const headers: HubResponse["headers"] = { "cache-control": "no-store" };
-		if (cookie !== undefined) {
-			headers["set-cookie"] = [clearCookie(cookie.name, refreshCookie)];
-			if (cookie.accessTokenName !== undefined) headers["set-cookie"].push(clearCookie(cookie.accessTokenName, accessCookie));
-		}
+		if (cookies !== null) headers["set-cookie"] = cookies.cleared();
 		return { status: 204, headers, body: null };
 	}
 

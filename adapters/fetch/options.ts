@@ -2,7 +2,7 @@
 import { TokenError } from "../../core/errors.js";
 import { COOKIE_NAME } from "./cookies.js";
 import { resolveAllowedOrigins } from "./origin.js";
-import { isValidBasePath, normalizeBasePath } from "./paths.js";
+import { isUnderBasePath, isValidBasePath, normalizeBasePath } from "./paths.js";
 import type { CookieOptions, FetchHandlerOptions } from "./types.js";
 
 /** {@link FetchHandlerOptions} with defaults applied. */
@@ -18,7 +18,7 @@ export interface ResolvedHttpOptions {
 }
 
 const OPTION_NAMES = new Set(["basePath", "authenticate", "cookie", "allowedOrigins", "maxBodyBytes", "onError", "sessions"]);
-const COOKIE_OPTION_NAMES = new Set(["name", "accessTokenName", "domain"]);
+const COOKIE_OPTION_NAMES = new Set(["name", "accessTokenName", "domain", "path"]);
 
 export function resolveHttpOptions(options: FetchHandlerOptions): ResolvedHttpOptions {
 	if (typeof options !== "object" || options === null) invalid("options must be an object");
@@ -41,15 +41,19 @@ export function resolveHttpOptions(options: FetchHandlerOptions): ResolvedHttpOp
 const HOST_PREFIX = /^__host-/i;
 
 function checkCookieOptions(cookie: CookieOptions, basePath: string): void {
-	if (typeof cookie !== "object" || cookie === null) invalid("cookie must be { name, accessTokenName?, domain? }");
+	if (typeof cookie !== "object" || cookie === null) invalid("cookie must be { name, accessTokenName?, domain?, path? }");
 	for (const key of Object.keys(cookie)) if (!COOKIE_OPTION_NAMES.has(key)) invalid(`unknown option cookie.${key}`);
 	if (typeof cookie.name !== "string" || !COOKIE_NAME.test(cookie.name)) invalid("cookie.name must be a valid cookie name");
 	if (cookie.accessTokenName !== undefined && (typeof cookie.accessTokenName !== "string" || !COOKIE_NAME.test(cookie.accessTokenName) || cookie.accessTokenName === cookie.name)) {
 		invalid("cookie.accessTokenName must be a valid cookie name, different from cookie.name");
 	}
 	if (cookie.domain !== undefined && (typeof cookie.domain !== "string" || !/^\.?[A-Za-z0-9.-]+$/.test(cookie.domain))) invalid("cookie.domain must be a host name");
+	// The refresh cookie must still reach {basePath}/token and /logout (RFC 6265 §5.1.4 path-match).
+	if (cookie.path !== undefined && (typeof cookie.path !== "string" || !isValidBasePath(normalizeBasePath(cookie.path)) || !isUnderBasePath(basePath, cookie.path))) {
+		invalid('cookie.path must be a path such as "/" that contains basePath');
+	}
 	// Otherwise the login would answer 200 and the browser would keep no cookie.
-	if (HOST_PREFIX.test(cookie.name) && basePath !== "") invalid("a __Host- refresh cookie needs Path=/, but it is scoped to basePath: use a __Secure- name, or basePath \"/\"");
+	if (HOST_PREFIX.test(cookie.name) && normalizeBasePath(cookie.path ?? basePath) !== "") invalid("a __Host- refresh cookie needs Path=/, but it is scoped to basePath: use a __Secure- name, or cookie.path \"/\" (or basePath \"/\")");
 	const hostPrefixed = HOST_PREFIX.test(cookie.name) || (cookie.accessTokenName !== undefined && HOST_PREFIX.test(cookie.accessTokenName));
 	if (hostPrefixed && cookie.domain !== undefined) invalid("__Host- cookies cannot have a Domain: drop cookie.domain, or use __Secure- names");
 }

@@ -25,7 +25,7 @@ export interface LoginResult {
 /** Cookie mode: the refresh token travels only in an HttpOnly cookie, never in JSON. */
 export interface CookieOptions {
 	/**
-	 * Name of the refresh-token cookie (`HttpOnly; Secure; SameSite=Strict; Path={basePath}`), e.g.
+	 * Name of the refresh-token cookie (`HttpOnly; Secure; SameSite=Strict; Path={basePath}` unless `path` says otherwise), e.g.
 	 * `"__Secure-rk"`. A request carrying two cookies of this name (a sibling subdomain can plant
 	 * one for the parent domain) is refused with 400 `invalid_request` on `/login`, `/token` and
 	 * `/logout`, before anything is rotated, revoked or set (docs/adapters.md, "Cookie shadowing and the `__Host-` prefix").
@@ -43,6 +43,13 @@ export interface CookieOptions {
 	accessTokenName?: string;
 	/** The `Domain` attribute. Default: none, so the cookies are host-only (the safest choice). */
 	domain?: string;
+	/**
+	 * The `Path` of the refresh-token cookie; it must contain `basePath`. Default `basePath`, so
+	 * only the auth routes ever receive the refresh token. `createNextProxy` needs it on the pages
+	 * it guards (usually `"/"`); docs/nextjs.md says what widening it costs. The handlers and the
+	 * proxy must be given the same value.
+	 */
+	path?: string;
 }
 
 /** The hub's own reasons for an error response, next to the service's {@link TokenErrorCode}s. */
@@ -73,7 +80,11 @@ export interface HttpErrorEvent {
 	error: string;
 	/** The precise reason: a {@link TokenErrorCode}, or one of the hub's {@link HttpErrorReason}s. */
 	reason: TokenErrorCode | HttpErrorReason;
-	/** `"login"`, `"token"`, `"revoke"`, `"logout"`, `"jwks"`, `"sessions"`, or null when no route matched (or the request could not be read). */
+	/**
+	 * `"login"`, `"token"`, `"revoke"`, `"logout"`, `"jwks"`, `"sessions"`, `"proxy"` (a refresh by
+	 * `createNextProxy`, reported with the status the token route would have answered), or null
+	 * when no route matched (or the request could not be read).
+	 */
 	route: string | null;
 	/** The underlying exception, when there is one (a store error, an exception from `authenticate`). */
 	cause?: unknown;

@@ -86,21 +86,35 @@ export async function packLibrary(work: string): Promise<string> {
 	return join(work, name);
 }
 
+/** A variant of the Next.js example: another folder name, files of the example left out, files laid over it. */
+export interface NextAppVariant {
+	/** The folder under `work`. Default `"next-app"`. */
+	name?: string;
+	/** Top-level entries of examples/next-app not copied (its proxy.ts, its package.json, …). */
+	omit?: readonly string[];
+	/** A folder whose files are copied over the example's (a fixture with its own package.json and lockfile). */
+	overlay?: string;
+}
+
 /**
- * Copies the Next.js example to `work/next-app` (without node_modules and build output),
- * installs it from its committed lockfile, then the library tarball without saving it (so the
- * lockfile never pins a tarball), and runs `next build`. Returns the app directory.
+ * Copies the Next.js example to `work/next-app` (without node_modules and build output), or a
+ * variant of it, installs it from its committed lockfile, then the library tarball without
+ * saving it (so the lockfile never pins a tarball), and runs `next build`. Returns the app directory.
  */
-export async function buildNextExample(work: string, tarball: string, env: NodeJS.ProcessEnv): Promise<string> {
-	const app = join(work, "next-app");
-	const skipped = new Set(["node_modules", ".next", ".data"]);
-	cpSync(NEXT_EXAMPLE, app, {
-		recursive: true,
-		filter: (source) => {
-			const path = relative(NEXT_EXAMPLE, source);
-			return !skipped.has(path.split("/")[0] ?? "") && !path.endsWith(".tsbuildinfo");
-		},
-	});
+export async function buildNextExample(work: string, tarball: string, env: NodeJS.ProcessEnv, variant: NextAppVariant = {}): Promise<string> {
+	const app = join(work, variant.name ?? "next-app");
+	const copy = (from: string, omit: readonly string[]): void => {
+		const skipped = new Set(["node_modules", ".next", ".data", ...omit]);
+		cpSync(from, app, {
+			recursive: true,
+			filter: (source) => {
+				const path = relative(from, source);
+				return !skipped.has(path.split("/")[0] ?? "") && !path.endsWith(".tsbuildinfo");
+			},
+		});
+	};
+	copy(NEXT_EXAMPLE, variant.omit ?? []);
+	if (variant.overlay !== undefined) copy(variant.overlay, []);
 	const npm = ["--no-audit", "--no-fund", "--prefer-offline"];
 	await timed("npm ci", () => run("npm", ["ci", ...npm], { cwd: app, env }));
 	await timed("npm install tarball", () => run("npm", ["install", tarball, "--no-save", ...npm], { cwd: app, env }));
@@ -172,6 +186,7 @@ export function sleep(ms: number): Promise<void> {
 }
 
 export interface StoredCookie {
+	name: string;
 	value: string;
 	path: string;
 	/** Epoch ms, or null for a session cookie. */
@@ -180,11 +195,13 @@ export interface StoredCookie {
 }
 
 /**
- * A minimal browser-like cookie jar for one origin (RFC 6265 §5.3/§5.4 subset): honours
- * Path, Max-Age, Expires and deletion, sends the longest path first. Ignores Secure and
- * SameSite, as a browser does for a same-site request to http://127.0.0.1.
+ * A minimal browser-like cookie jar for one origin (RFC 6265 §5.3/§5.4 subset): a cookie is
+ * identified by its name and path, as in a browser; honours Path, Max-Age, Expires and deletion,
+ * sends the longest path first. Ignores Secure and SameSite, as a browser does for a same-site
+ * request to http://127.0.0.1.
  */
 export class CookieJar {
+	/** Keyed by name and path. */
 	readonly cookies = new Map<string, StoredCookie>();
 
 	store(response: Response): void {
@@ -201,23 +218,31 @@ export class CookieJar {
 				if (key.toLowerCase() === "expires" && expiresAt === null) expiresAt = Date.parse(raw);
 				if (key.toLowerCase() === "max-age") expiresAt = Date.now() + Number(raw) * 1000;
 			}
-			if (expiresAt !== null && expiresAt <= Date.now()) this.cookies.delete(name);
-			else this.cookies.set(name, { value, path, expiresAt, attributes: rest });
+			if (expiresAt !== null && expiresAt <= Date.now()) this.cookies.delete(`${name};${path}`);
+			else this.set({ name, value, path, expiresAt, attributes: rest });
 		}
+	}
+
+	/** Stores a cookie as given (a copy taken earlier, a forged one). */
+	set(cookie: StoredCookie): void {
+		this.cookies.set(`${cookie.name};${cookie.path}`, cookie);
 	}
 
 	/** The Cookie header a browser would send to `path` now. */
 	header(path: string): string {
 		const now = Date.now();
-		const matching = [...this.cookies.entries()]
-			.filter(([, cookie]) => cookie.expiresAt === null || cookie.expiresAt > now)
-			.filter(([, cookie]) => path === cookie.path || path.startsWith(cookie.path.endsWith("/") ? cookie.path : cookie.path + "/"))
-			.sort(([, a], [, b]) => b.path.length - a.path.length);
-		return matching.map(([name, cookie]) => `${name}=${cookie.value}`).join("; ");
+		const matching = [...this.cookies.values()]
+			.filter((cookie) => cookie.expiresAt === null || cookie.expiresAt > now)
+			.filter((cookie) => path === cookie.path || path.startsWith(cookie.path.endsWith("/") ? cookie.path : cookie.path + "/"))
+			.sort((a, b) => b.path.length - a.path.length);
+		return matching.map((cookie) => `${cookie.name}=${cookie.value}`).join("; ");
 	}
 
+	/** The unexpired cookie called `name` with the longest path. */
 	get(name: string): StoredCookie | undefined {
-		const cookie = this.cookies.get(name);
-		return cookie !== undefined && (cookie.expiresAt === null || cookie.expiresAt > Date.now()) ? cookie : undefined;
+		const now = Date.now();
+		return [...this.cookies.values()]
+			.filter((cookie) => cookie.name === name && (cookie.expiresAt === null || cookie.expiresAt > now))
+			.sort((a, b) => b.path.length - a.path.length)[0];
 	}
 }

@@ -5,8 +5,8 @@ export default function Home(): ReactNode {
 	return (
 		<>
 			<p>
-				The refresh token lives in an <code>HttpOnly</code> cookie on <code>/auth</code>; the access token in one on{" "}
-				<code>/</code>, which the Server Component of the protected page verifies without touching the database.
+				Both tokens live in <code>HttpOnly</code> cookies. The proxy (<code>proxy.ts</code>) renews an access token that is about to expire before the
+				page renders, so the Server Components of the protected pages only ever verify a fresh one, without touching the database.
 			</p>
 			<p>
 				<Link href="/login">Log in</Link> (demo / demo-password), then open the <Link href="/me">protected page</Link>, or{" "}

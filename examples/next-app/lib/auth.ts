@@ -3,7 +3,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { createTokenService, generateSigningKeys, type Duration, type TokenService } from "refresh-kit";
 import { deviceLabel } from "refresh-kit/adapters/fetch";
-import { createNextHandlers, type NextHandlerOptions, type NextHandlers } from "refresh-kit/adapters/next";
+import { createNextHandlers, createNextProxy, type NextHandlerOptions, type NextHandlers, type NextProxy } from "refresh-kit/adapters/next";
 import { openStore } from "refresh-kit/storage/drizzle";
 
 const DEMO_USER = { username: "demo", password: "demo-password", name: "Demo User" };
@@ -15,9 +15,10 @@ function safeEqual(a: string, b: string): boolean {
 
 export const authOptions = {
 	basePath: "/auth",
-	// Cookie mode: the refresh token in an HttpOnly cookie on /auth (only the route handler
-	// sees it), the access token in one on / so that Server Components can verify it.
-	cookie: { name: "rk_refresh", accessTokenName: "rk_access" },
+	// Cookie mode: both tokens in HttpOnly cookies on /. The access token there so that Server
+	// Components can verify it; the refresh token there (path: "/", default /auth) so that the
+	// proxy (proxy.ts) can rotate it before a page renders. docs/nextjs.md: what that costs.
+	cookie: { name: "rk_refresh", accessTokenName: "rk_access", path: "/" },
 	authenticate(request, { username = "", password = "" }) {
 		// Both fields compared every time: no early exit tells a guesser which one was wrong.
 		const userMatches = safeEqual(username, DEMO_USER.username);
@@ -33,6 +34,7 @@ export const authOptions = {
 export interface Auth {
 	service: TokenService;
 	handlers: NextHandlers;
+	proxy: NextProxy;
 }
 
 async function createAuth(): Promise<Auth> {
@@ -48,12 +50,15 @@ async function createAuth(): Promise<Auth> {
 		// REFRESH_SECRET (comma-separated to rotate: new first), else a secret made for this process
 		// only (with the in-memory store, sessions end with the process anyway). Never the signing key.
 		refresh: { secret: process.env.REFRESH_SECRET ? process.env.REFRESH_SECRET.split(",") : crypto.getRandomValues(new Uint8Array(32)) },
+		// AUTH_LOG_EVENTS=1: one JSON line per lifecycle event (an audit trail; events never
+		// carry token material). The end-to-end tests count rotations with it.
+		onEvent: process.env.AUTH_LOG_EVENTS ? (event) => console.log(`auth-event ${JSON.stringify(event)}`) : undefined,
 	});
-	return { service, handlers: createNextHandlers(service, authOptions) };
+	return { service, handlers: createNextHandlers(service, authOptions), proxy: createNextProxy(service, authOptions) };
 }
 
-// Next.js may evaluate this module more than once (the route handler and each page are
-// separate bundles), so the one instance lives on globalThis. Created on first use, not at
+// Next.js may evaluate this module more than once (the proxy, the route handler and each page
+// are separate bundles), so the one instance lives on globalThis. Created on first use, not at
 // import: `next build` imports the route modules and must not open a database.
 const INSTANCE = Symbol.for("refresh-kit-next-example.auth");
 

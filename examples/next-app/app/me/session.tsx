@@ -1,62 +1,51 @@
 "use client";
-// Refresh in cookie mode: POST /auth/token (the route handler rotates the refresh cookie and
-// sets a new access-token cookie), then router.refresh() renders the Server Component again.
+// The proxy (proxy.ts) renews the session on the first request after the access token's
+// refresh point, so these components never refresh on a timer. Reauthenticate is the fallback
+// for a render that came out signed out: one POST /auth/token, then a re-render, else /login.
 import { useRouter } from "next/navigation";
 import { useEffect, useState, type ReactNode } from "react";
 import { authClient } from "@/lib/auth-client";
 
-type Router = ReturnType<typeof useRouter>;
-
-async function refreshSession(router: Router): Promise<boolean> {
-	try {
-		const token = await authClient().refresh();
-		if (token === null) {
-			// The server refused the refresh cookie (none, expired, revoked): log in again.
-			router.replace("/login");
-			return false;
-		}
-		router.refresh();
-		return true;
-	} catch {
-		return false; // network error or 503: the next attempt may succeed
-	}
-}
-
-/** Renews the session shortly before the access token expires, while the page is visible. */
-export function SessionKeeper({ issuedAt, expiresAt }: { issuedAt: number; expiresAt: number }): ReactNode {
-	const router = useRouter();
-	useEffect(() => {
-		const lifetime = (expiresAt - issuedAt) * 1000;
-		const delay = Math.max(0, expiresAt * 1000 - Math.min(30_000, lifetime / 4) - Date.now());
-		let cancelled = false;
-		function run(): void {
-			if (cancelled) return;
-			if (document.visibilityState === "hidden") {
-				document.addEventListener("visibilitychange", run, { once: true });
-				return;
-			}
-			void refreshSession(router);
-		}
-		const timer = setTimeout(run, delay);
-		return () => {
-			cancelled = true;
-			clearTimeout(timer);
-			document.removeEventListener("visibilitychange", run);
-		};
-	}, [issuedAt, expiresAt, router]);
+/** When the access token this page was rendered with expires. */
+export function SignedInUntil({ expiresAt }: { expiresAt: number }): ReactNode {
 	return (
 		<p>
-			Access token valid until <time id="expires-at">{new Date(expiresAt * 1000).toISOString()}</time>; renewed automatically.
+			Access token valid until <time id="expires-at">{new Date(expiresAt * 1000).toISOString()}</time>; the proxy renews it on your next request after
+			that.
 		</p>
 	);
 }
 
-/** Shown when the access token is missing or expired: one refresh attempt, then a re-render. */
+/** A protected page rendered without a usable access token: no session, or the proxy could not renew it (refused, or the store was down). */
+export function SignedOut(): ReactNode {
+	return (
+		<section id="me" data-auth="none">
+			<p>Not signed in, or the session could not be renewed.</p>
+			<Reauthenticate />
+		</section>
+	);
+}
+
+/** One refresh attempt, then a re-render (or /login when the session is over). */
 export function Reauthenticate(): ReactNode {
 	const router = useRouter();
 	const [failed, setFailed] = useState(false);
 	useEffect(() => {
-		void refreshSession(router).then((ok) => setFailed(!ok));
+		let cancelled = false;
+		async function run(): Promise<void> {
+			try {
+				const token = await authClient().refresh();
+				if (cancelled) return;
+				if (token === null) router.replace("/login"); // refused: expired, revoked or reused
+				else router.refresh();
+			} catch {
+				if (!cancelled) setFailed(true); // network error or 503: reload to try again
+			}
+		}
+		void run();
+		return () => {
+			cancelled = true;
+		};
 	}, [router]);
 	return <p id="reauth">{failed ? "Could not renew the session." : "Renewing the session…"}</p>;
 }
