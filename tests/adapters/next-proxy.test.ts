@@ -369,7 +369,9 @@ test("options: checked once, ERR_CONFIG_INVALID", async () => {
 	await invalid({ ...authOptions, cookie: { ...cookie, path: "/ auth" } }, /cookie.path/);
 	// The handlers check cookie.path the same way.
 	await rejects((async () => createNextHandlers(h.service, { cookie: { name: "rk", path: "/elsewhere" } }))(), "ERR_CONFIG_INVALID");
-	assert.type(createNextProxy(h.service, { ...authOptions, basePath: "/app/auth", cookie: { ...cookie, path: "/app/" } }), "function");
+	assert.type(createNextProxy(h.service, { ...authOptions, basePath: "/app/auth", cookie: { ...cookie, name: "__Secure-rk", path: "/app/" } }), "function");
+	// A __Host- refresh cookie must be on "/" (browsers drop it otherwise), whatever cookie.path says.
+	await invalid({ ...authOptions, basePath: "/app/auth", cookie: { ...cookie, path: "/app/" } }, /__Host-/);
 	assert.type(createNextProxy(h.service, { cookie: { name: "rk", accessTokenName: "at", path: "/auth" } }), "function", "the default path is allowed (the proxy then guards /auth only)");
 });
 

@@ -271,6 +271,12 @@ test("tabs: a tab that receives an older token late keeps the newer one", async 
 	assert.equal(errors, [], "no page errors, no CSP violations");
 });
 
+test("tabs: a logout in one tab signs the other out too (and leaves the user with no session for what follows)", async () => {
+	const [a, b] = tabs();
+	await a.click("#logout");
+	for (const page of [a, b]) await page.waitForSelector('#status[data-state="logged-out"]');
+});
+
 // --- Your sessions: two browser contexts (two cookie jars, two devices) ----------------------------
 
 const MAC_CHROME = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36";
