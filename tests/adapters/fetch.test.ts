@@ -169,6 +169,34 @@ test("413 when the body exceeds maxBodyBytes, with or without Content-Length", a
 	assertError(await send(`${base}/token`, { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded" }, body: atLimit }), 400, "invalid_request");
 });
 
+test("fetch handler: a declared Content-Length over the limit is 413 at once, without reading a body that never ends", async () => {
+	const seen: HttpErrorEvent[] = [];
+	const fetchHandler = createFetchHandler(h.service, { onError: (event) => seen.push(event) });
+	let pulled = 0;
+	// 100 bytes, then nothing: a client that declared 100 kB and stalls (or trickles the rest).
+	const stalled = new ReadableStream<Uint8Array>({
+		start(controller): void {
+			controller.enqueue(new TextEncoder().encode("grant_type=refresh_token&pad=".padEnd(100, "a")));
+		},
+		pull(): void {
+			pulled++;
+		},
+	});
+	const request = new Request("http://localhost/auth/token", {
+		method: "POST",
+		headers: { "Content-Type": "application/x-www-form-urlencoded", "Content-Length": "100000" },
+		body: stalled,
+		duplex: "half",
+	} as RequestInit);
+	const answer = await Promise.race([fetchHandler(request), new Promise<"timeout">((resolve) => setTimeout(() => resolve("timeout"), 1000).unref())]);
+	if (answer === "timeout") assert.unreachable("no answer within 1 s: the handler waited for the body instead of refusing the declared length");
+	const response = answer as Response;
+	assert.is(response.status, 413);
+	assert.is(((await response.json()) as { error: string }).error, "invalid_request");
+	assert.equal(seen, [{ status: 413, error: "invalid_request", reason: "ERR_BODY_TOO_LARGE", route: "token" }]);
+	assert.is(pulled, 0, "the body was not read");
+});
+
 test("POST /revoke (RFC 7009): 200 for live, unknown and garbage tokens; 400 without token", async () => {
 	const tokens = await login();
 	const response = await postForm(`${base}/revoke`, { token: String(tokens.refresh_token), token_type_hint: "refresh_token" });

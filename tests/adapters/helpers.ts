@@ -1,7 +1,7 @@
 // Helpers for the adapter suites: real loopback servers on port 0 and a raw HTTP client.
 // Not a suite (the runner only picks up *.test.ts).
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { connect, type AddressInfo } from "node:net";
 import * as assert from "uvu/assert";
 
 export interface TestServer {
@@ -79,6 +79,41 @@ export function send(url: string, options: RawRequest = {}): Promise<RawResponse
 		} else {
 			req.end();
 		}
+	});
+}
+
+/**
+ * Writes `data` to a fresh connection, leaves it open, and resolves with the first complete
+ * HTTP/1.1 response (head and a body as long as its Content-Length) the server sends; rejects
+ * when none is complete within `timeoutMs`. For answers that must come before the client has
+ * finished sending (a 413 on a declared length), so it never waits for the connection to end.
+ */
+export function firstAnswer(url: string, data: string, timeoutMs: number): Promise<{ status: number; head: string; body: string; elapsedMs: number }> {
+	const target = new URL(url);
+	const started = performance.now();
+	return new Promise((resolve, reject) => {
+		let received = Buffer.alloc(0);
+		const socket = connect(Number(target.port), target.hostname, () => void socket.write(data));
+		const timer = setTimeout(() => finish(new Error(`no complete answer within ${timeoutMs} ms; got ${JSON.stringify(received.toString("latin1").slice(0, 200))}`)), timeoutMs);
+		function finish(error: Error | null, answer?: { status: number; head: string; body: string; elapsedMs: number }): void {
+			clearTimeout(timer);
+			socket.destroy();
+			if (error === null) resolve(answer as { status: number; head: string; body: string; elapsedMs: number });
+			else reject(error);
+		}
+		socket.on("data", (chunk: Buffer) => {
+			received = Buffer.concat([received, chunk]);
+			const end = received.indexOf("\r\n\r\n");
+			if (end === -1) return;
+			const head = received.subarray(0, end).toString("latin1");
+			const length = /\r\ncontent-length: *(\d+)/i.exec(head);
+			if (length === null) return finish(new Error(`an answer without Content-Length: ${head}`));
+			const body = received.subarray(end + 4);
+			if (body.byteLength < Number(length[1])) return;
+			finish(null, { status: Number(head.slice(9, 12)), head, body: body.subarray(0, Number(length[1])).toString("utf8"), elapsedMs: performance.now() - started });
+		});
+		socket.on("error", (error) => finish(error));
+		socket.on("end", () => finish(new Error(`the server closed the connection without a complete answer: ${JSON.stringify(received.toString("latin1").slice(0, 200))}`)));
 	});
 }
 

@@ -11,7 +11,7 @@ import { isTokenError } from "../../core/index.js";
 import { memoryStore } from "../../storage/memory/index.js";
 import type { TokenStore } from "../../core/port.js";
 import { harness } from "../helpers.js";
-import { assertError, DEMO_USER, listen, postForm, send, testAuthenticate } from "./helpers.js";
+import { assertError, DEMO_USER, firstAnswer, listen, postForm, send, testAuthenticate } from "./helpers.js";
 
 type Middleware = (req: IncomingMessage, res: ServerResponse, next: NextFunction) => void | Promise<void>;
 
@@ -228,6 +228,25 @@ test("a keep-alive connection stays usable after a 413 (the unread body is disca
 	});
 	assert.match(answers, /^HTTP\/1\.1 413 /);
 	assert.match(answers, /HTTP\/1\.1 200 OK[\s\S]*"keys"/);
+});
+
+test("a declared Content-Length over the limit is answered 413 at once, before the rest of the body is sent", async () => {
+	const errors: HttpErrorEvent[] = [];
+	const handler = createNodeHandler(h.service, { onError: (event) => errors.push(event) });
+	const limited = await listen((req, res) => void handler(req, res));
+	try {
+		// 100 kB declared, 100 bytes sent, the connection left open: under the 16 kB limit so far,
+		// so only the up-front check of the declared length can answer now.
+		const head = "POST /auth/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100000\r\n\r\n";
+		const answer = await firstAnswer(limited.url, head + "grant_type=refresh_token&pad=".padEnd(100, "a"), 1000);
+		assert.is(answer.status, 413, answer.head);
+		assert.is(JSON.parse(answer.body).error, "invalid_request");
+		assert.equal(errors, [{ status: 413, error: "invalid_request", reason: "ERR_BODY_TOO_LARGE", route: "token" }]);
+		// The same declared length with nothing of the body sent yet.
+		assert.is((await firstAnswer(limited.url, head, 1000)).status, 413);
+	} finally {
+		await limited.close();
+	}
 });
 
 /** Writes `parts` to a fresh connection with a pause between them and returns everything the server sent. */

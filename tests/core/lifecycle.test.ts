@@ -82,7 +82,46 @@ expiry("absolute: rotation never extends a session past absoluteTtl; the last ac
 	assert.equal(await service.listSessions("alice"), []);
 });
 
-expiry("absolute shorter than idle: the session expires at absolute even when used every second", async () => {
+expiry("absolute shorter than idle (idle 30 d, absolute 7 d): the first token already expires at absolute, used or not", async () => {
+	const { service, clock, events } = harness({ refresh: { idleTtl: "30d", absoluteTtl: "7d" } });
+	const start = clock.now().getTime();
+	const absolute = start + 7 * DAY * 1000;
+	const unused = await service.issue({ subject: "alice" });
+	// The cap applies at issue time, not only at the first rotation.
+	assert.is(unused.refreshTokenExpiresAt?.getTime(), absolute);
+	const sessions = await service.listSessions("alice");
+	assert.equal(
+		sessions.map((session) => session.expiresAt?.getTime()),
+		[absolute],
+	);
+	let used = await service.issue({ subject: "alice", device: "phone" });
+	clock.set(new Date(start + 3 * DAY * 1000));
+	used = await service.exchange(used.refreshToken);
+	assert.is(used.refreshTokenExpiresAt?.getTime(), absolute, "a rotation on day 3 is capped too, not now + 30 d");
+	clock.set(new Date(absolute - 1000)); // one second before the cap: both still work
+	used = await service.exchange(used.refreshToken);
+	assert.is(used.expiresIn, 1, "the access token ends with the session");
+	clock.set(new Date(absolute)); // at the cap: both expired, though 30 d of idle time remain
+	await rejects(service.exchange(used.refreshToken), "ERR_TOKEN_EXPIRED");
+	await rejects(service.exchange(unused.refreshToken), "ERR_TOKEN_EXPIRED");
+	clock.set(new Date(start + 8 * DAY * 1000)); // day 8: still expired, never a successor
+	await rejects(service.exchange(unused.refreshToken), "ERR_TOKEN_EXPIRED");
+	assert.is(events.filter((event) => event.type === "refreshed").length, 2);
+	assert.equal(await service.listSessions("alice"), []);
+});
+
+expiry("reuse mode, absolute shorter than idle: the first login's token expires at absolute", async () => {
+	const { service, clock } = harness({ refresh: { mode: "reuse", idleTtl: "30d", absoluteTtl: "7d" } });
+	const start = clock.now().getTime();
+	const tokens = await service.issue({ subject: "alice", device: "kiosk" });
+	assert.is(tokens.refreshTokenExpiresAt?.getTime(), start + 7 * DAY * 1000);
+	clock.set(new Date(start + 7 * DAY * 1000 - 1000));
+	assert.is((await service.exchange(tokens.refreshToken)).refreshToken, tokens.refreshToken);
+	clock.set(new Date(start + 8 * DAY * 1000));
+	await rejects(service.exchange(tokens.refreshToken), "ERR_TOKEN_EXPIRED");
+});
+
+expiry("idle shorter than absolute (idle 1 h, absolute 2 h): used every 50 min, the session still ends at absolute", async () => {
 	const { service, clock } = harness({ refresh: { idleTtl: "1h", absoluteTtl: "2h" } });
 	const start = clock.now().getTime();
 	let tokens = await service.issue({ subject: "alice" });

@@ -85,8 +85,10 @@ const EVENT_KEYS = new Set(["type", "subject", "sessionId", "at", "reused", "rea
 
 const configArb: fc.Arbitrary<Config> = fc.record({
 	accessTtl: fc.constantFrom(30, 60),
-	idleTtl: fc.constantFrom<number | null>(40, 90, null),
-	absoluteTtl: fc.constantFrom<number | null>(100, 200, null),
+	// Both orders: idle below absolute (the usual setup) and above it (absolute caps even the
+	// first token at issue time), and null for either.
+	idleTtl: fc.constantFrom<number | null>(40, 90, 250, null),
+	absoluteTtl: fc.constantFrom<number | null>(60, 100, 200, null),
 	grace: fc.constantFrom(0, 3, 10),
 	onReuse: fc.constantFrom<OnReuse>("revoke-session", "revoke-subject", "report-only"),
 });
@@ -519,6 +521,25 @@ model("regression: grace edge, absolute cap, and revoke-session happens once und
 		{ kind: "advance", seconds: 1 },
 		{ kind: "exchange", session: 1 },
 		{ kind: "list", subject: 0 },
+	]);
+});
+
+model("regression: absolute (60 s) shorter than idle (250 s): a token never exchanged expires at absolute", async () => {
+	const config: Config = { accessTtl: 30, idleTtl: 250, absoluteTtl: 60, grace: 3, onReuse: "revoke-session" };
+	await runScenario(config, [
+		{ kind: "issue", subject: 0 },
+		{ kind: "issue", subject: 1 },
+		{ kind: "advance", seconds: 20 },
+		{ kind: "exchange", session: 1 },
+		{ kind: "advance", seconds: 39 },
+		{ kind: "verify", session: 1 },
+		{ kind: "list", subject: 0 },
+		{ kind: "advance", seconds: 1 },
+		{ kind: "exchange", session: 0 },
+		{ kind: "exchange", session: 1 },
+		{ kind: "advance", seconds: 60 },
+		{ kind: "exchange", session: 0 },
+		{ kind: "prune" },
 	]);
 });
 

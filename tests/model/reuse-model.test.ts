@@ -60,8 +60,10 @@ const DEVICES = ["laptop", "phone", null];
 
 const configArb: fc.Arbitrary<Config> = fc.record({
 	accessTtl: fc.constantFrom(30, 60),
-	idleTtl: fc.constantFrom<number | null>(40, 90, null),
-	absoluteTtl: fc.constantFrom<number | null>(100, 200, null),
+	// Both orders: idle below absolute (the usual setup) and above it (absolute caps even the
+	// first token at issue time), and null for either.
+	idleTtl: fc.constantFrom<number | null>(40, 90, 250, null),
+	absoluteTtl: fc.constantFrom<number | null>(60, 100, 200, null),
 });
 
 /** What core/options.ts derives: a write to slide the idle expiry at most this often. */
@@ -359,6 +361,20 @@ model("regression: concurrent logins after expiry open exactly one new session; 
 		{ kind: "prune" },
 		{ kind: "exchange", session: 0 },
 		{ kind: "concurrentExchange", session: 1, copies: 3 },
+	]);
+});
+
+model("regression: absolute (60 s) shorter than idle (250 s): the first login's token expires at absolute", async () => {
+	await runScenario({ accessTtl: 30, idleTtl: 250, absoluteTtl: 60 }, [
+		{ kind: "login", subject: 0, device: 0 },
+		{ kind: "advance", seconds: 59 },
+		{ kind: "verify", session: 0 },
+		{ kind: "advance", seconds: 1 },
+		{ kind: "exchange", session: 0 },
+		{ kind: "advance", seconds: 30 },
+		{ kind: "exchange", session: 0 },
+		{ kind: "login", subject: 0, device: 0 },
+		{ kind: "prune" },
 	]);
 });
 
