@@ -7,13 +7,13 @@ import { promisify } from "node:util";
 import { encodeBase64, encodeBase64urlNoPadding, encodeHexLowerCase } from "@oslojs/encoding";
 import { drizzle } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
-import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import type { TokenService, TokenSet } from "../../core/index.js";
 import { parseRefreshToken } from "../../core/refresh-token.js";
 import { drizzleStore, migrate } from "../../storage/drizzle/index.js";
 import { manualClock, rejects, storedHash, type ManualClock } from "../helpers.js";
 import { createDatabase, postgresOrSkip, type PostgresServer } from "../support/postgres.js";
+import { guardedSuite } from "../support/suite.js";
 import { serviceOn } from "./drizzle-cases.js";
 
 const server = await postgresOrSkip();
@@ -72,7 +72,7 @@ async function traffic(rotate: TokenService, reuse: TokenService, clock: ManualC
 }
 
 if (server !== null) {
-	const test = suite("postgres: what the database sees");
+	const test = guardedSuite("postgres: what the database sees");
 	const clients: postgres.Sql[] = [];
 	let admin: postgres.Sql;
 
