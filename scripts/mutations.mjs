@@ -198,8 +198,8 @@ const MUTATIONS = [
 	{
 		id: "inv5-issue-cap",
 		guards: "invariant 5",
-		what: "issue does not cap the first expiry at absoluteTtl",
-		edits: [{ file: "core/context.ts", from: "expiresAt: sooner(idleExpiry(at), absoluteExpiresAt),", to: "expiresAt: idleExpiry(at)," }],
+		what: "issue does not cap the first expiry at absoluteTtl when there is an idle one",
+		edits: [{ file: "core/context.ts", from: "expiresAt: sooner(idleExpiry(at), absoluteExpiresAt),", to: "expiresAt: idleExpiry(at) ?? absoluteExpiresAt," }],
 		run: [CORE, MODEL],
 	},
 	{
