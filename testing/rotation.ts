@@ -110,6 +110,13 @@ export function rotationCases(options: { races: number }): ContractCase[] {
 						[true, iso(expected), iso(absoluteExpiresAt)],
 						`rotation sets expiresAt to the sooner of idleExpiresAt (${iso(idleExpiresAt)}) and absoluteExpiresAt (${iso(absoluteExpiresAt)}), null meaning never; [rotated, expiresAt, absoluteExpiresAt]`,
 					);
+					// What is stored, not only what is returned: a store may build its answer from its input.
+					const stored = await store.findSession(session.id);
+					same(
+						[iso(stored?.expiresAt), iso(stored?.absoluteExpiresAt)],
+						[iso(expected), iso(absoluteExpiresAt)],
+						`the stored session after the rotation has the capped expiresAt (idleExpiresAt ${iso(idleExpiresAt)}, absoluteExpiresAt ${iso(absoluteExpiresAt)}); [expiresAt, absoluteExpiresAt]`,
+					);
 				}
 			},
 		},

@@ -64,14 +64,20 @@ test("POST/GET with Request objects: login, refresh, jwks, 405, 413 on a streame
 	const wrongMethod = await GET(new Request(`${ORIGIN}/auth/token`));
 	assert.is(wrongMethod.status, 405);
 	assert.is(wrongMethod.headers.get("allow"), "POST");
-	const endless = new ReadableStream<Uint8Array>({
+	// 1 MiB in 4 KiB chunks, with no Content-Length: only the reader's limit (16 KiB) can refuse
+	// it, and it must stop pulling there. Bounded, so a reader without a limit fails this test
+	// instead of buffering forever.
+	let pulled = 0;
+	const large = new ReadableStream<Uint8Array>({
 		pull(controller): void {
+			if (pulled++ === 256) return controller.close();
 			controller.enqueue(new Uint8Array(4096).fill(0x61));
 		},
 	});
-	const tooLarge = await POST(new Request(`${ORIGIN}/auth/token`, { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded", Origin: ORIGIN }, body: endless, duplex: "half" }));
+	const tooLarge = await POST(new Request(`${ORIGIN}/auth/token`, { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded", Origin: ORIGIN }, body: large, duplex: "half" }));
 	assert.is(tooLarge.status, 413);
 	assert.is(((await tooLarge.json()) as { error: string }).error, "invalid_request");
+	assert.ok(pulled <= 16384 / 4096 + 2, `the reader pulled ${pulled} chunks of 4 KiB past a 16 KiB limit`);
 });
 
 test("the same handlers behind a real socket: login → refresh → logout in cookie mode", async () => {

@@ -137,30 +137,48 @@ test("Express-style mounting: app.use('/auth', handler) sees the stripped req.ur
 	}
 });
 
-test("behind a body parser (express.json()/urlencoded() before it): req.body is used, duplicates still refused", async () => {
-	const bodyParser: Middleware = async (req, _res, next) => {
-		const chunks: Buffer[] = [];
-		for await (const chunk of req) chunks.push(chunk as Buffer);
-		const text = Buffer.concat(chunks).toString("utf8");
-		const type = String(req.headers["content-type"]);
-		// Like body-parser: JSON parsed, form fields with repeats turned into arrays.
-		(req as { body?: unknown }).body = type.startsWith("application/json") ? JSON.parse(text) : parseQuery(text);
-		next();
-	};
-	const parsedFirst = await listen(chain(["/", bodyParser], ["/", createNodeHandler(h.service, { authenticate: testAuthenticate })]));
+test("behind a body parser (express.json()/urlencoded() before it): req.body is used; repeated fields refused, each by the check that owns it", async () => {
+	const errors: HttpErrorEvent[] = [];
+	/** Like body-parser: JSON parsed, form fields with repeats turned into arrays (urlencoded), or the raw text kept (text()). */
+	function bodyParser(mode: "parsed" | "text"): Middleware {
+		return async (req, _res, next) => {
+			const chunks: Buffer[] = [];
+			for await (const chunk of req) chunks.push(chunk as Buffer);
+			const text = Buffer.concat(chunks).toString("utf8");
+			const type = String(req.headers["content-type"]);
+			(req as { body?: unknown }).body = mode === "text" ? text : type.startsWith("application/json") ? JSON.parse(text) : parseQuery(text);
+			next();
+		};
+	}
+	const handler = createNodeHandler(h.service, { authenticate: testAuthenticate, onError: (event) => errors.push(event) });
+	const parsedFirst = await listen(chain(["/", bodyParser("parsed")], ["/", handler]));
+	const textFirst = await listen(chain(["/", bodyParser("text")], ["/", handler]));
 	try {
 		const login = await postForm(`${parsedFirst.url}/auth/login`, DEMO_USER);
 		assert.is(login.status, 200);
 		const refreshToken = String(login.json().refresh_token);
-		assert.is((await postForm(`${parsedFirst.url}/auth/token`, { grant_type: "refresh_token", refresh_token: refreshToken })).status, 200);
-		const duplicate = await send(`${parsedFirst.url}/auth/token`, {
+		const rotated = await postForm(`${parsedFirst.url}/auth/token`, { grant_type: "refresh_token", refresh_token: refreshToken });
+		assert.is(rotated.status, 200);
+		const current = String(rotated.json().refresh_token);
+		const repeated = {
 			method: "POST",
 			headers: { "Content-Type": "application/x-www-form-urlencoded" },
-			body: `grant_type=refresh_token&refresh_token=${refreshToken}&refresh_token=${refreshToken}`,
-		});
-		assertError(duplicate, 400, "invalid_request");
+			body: `grant_type=refresh_token&refresh_token=${current}&refresh_token=${current}`,
+		};
+		// urlencoded() made the repeat an array: refused because a parameter must be a string.
+		assertError(await send(`${parsedFirst.url}/auth/token`, repeated), 400, "invalid_request");
+		assert.is(errors.at(-1)?.reason, "ERR_BODY_MALFORMED");
+		// text() kept the body as sent: the hub's own duplicate check refuses it (RFC 6749 §3.2).
+		assertError(await send(`${textFirst.url}/auth/token`, repeated), 400, "invalid_request");
+		assert.is(errors.at(-1)?.reason, "ERR_PARAM_DUPLICATE");
+		assert.is(errors.length, 2);
+		// Neither refusal spent the token. (A JSON body with a repeated key reaches the handler
+		// already collapsed by express.json(), last value winning: only a handler placed before
+		// the body parser can refuse that one.)
+		assert.is((await postForm(`${textFirst.url}/auth/token`, { grant_type: "refresh_token", refresh_token: current })).status, 200);
 	} finally {
 		await parsedFirst.close();
+		await textFirst.close();
 	}
 });
 

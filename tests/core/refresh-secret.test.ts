@@ -1,6 +1,7 @@
 // refresh.secret: required, never the signing key, and rotated by the documented procedure
 // (docs/token-format.md, "Rotating refresh.secret"): put the new secret first, keep the old one
 // for an overlap at least as long as the idle lifetime you want to preserve, then remove it.
+import { createHash, createHmac } from "node:crypto";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { createTokenService, isTokenError, type TokenEvent, type TokenStore } from "../../core/index.js";
@@ -8,6 +9,7 @@ import { resolveRefreshSecrets } from "../../core/refresh-keys.js";
 import { parseRefreshToken } from "../../core/refresh-token.js";
 import { memoryStore } from "../../storage/memory/index.js";
 import { manualClock, rejects, TEST_SECRET, type ManualClock } from "../helpers.js";
+import { secretSpellings, sharedPiece } from "../support/spellings.js";
 
 const OLD = "the-old-refresh-secret-of-32-bytes-or-more";
 const NEW = "the-new-refresh-secret-of-32-bytes-or-more";
@@ -66,6 +68,31 @@ config("the error messages never echo the secret", () => {
 		assert.not.match(message, "s3cr3t");
 		assert.not.ok(message.includes(TEST_SECRET));
 	}
+});
+
+const derived = suite("refresh.secret: what is derived from it");
+
+derived("the key id in tokens and seals is 32 bits of HMAC(secret, label); the stored hash is keyed by HMAC(secret, another label)", async () => {
+	const store = memoryStore();
+	const clock = manualClock();
+	const first = await service(store, clock, NEW).issue({ subject: "alice" });
+	const second = await service(store, clock, NEW).exchange(first.refreshToken);
+	// Computed with node:crypto, independently of the code under test.
+	const label = (text: string): Buffer => createHmac("sha256", NEW).update(text).digest();
+	const keyId = label("refresh-kit/v2 key id").readUInt32BE(0);
+	const parts = parseRefreshToken(second.refreshToken);
+	assert.ok(parts !== null);
+	assert.is(parts.keyId, keyId, "the key id is the first 32 bits of HMAC-SHA256(secret, 'refresh-kit/v2 key id')");
+	const record = await store.findSession(second.sessionId);
+	assert.ok(record !== null);
+	const tokenHash = createHmac("sha256", label("refresh-kit/v2 token hash key")).update(Buffer.concat([parts.familyProof, parts.secret])).digest();
+	assert.equal(Buffer.from(record.tokenHash), tokenHash, "tokenHash is HMAC(hash key, family proof || secret), never a plain hash a database reader could test guesses against");
+	assert.equal(Buffer.from(record.familyHash), createHash("sha256").update(parts.familyProof).digest());
+	assert.equal(Buffer.from((record.sealedSuccessor as Uint8Array).subarray(0, 4)), Buffer.from(label("refresh-kit/v2 key id").subarray(0, 4)), "the seal names its key by the same id");
+	// What travels in every token and sits in every row shares nothing with the secret.
+	const idHex = Buffer.from(label("refresh-kit/v2 key id").subarray(0, 4)).toString("hex");
+	const leaked = sharedPiece(idHex + Buffer.from(record.tokenHash).toString("hex"), secretSpellings(NEW));
+	assert.is(leaked, null, `"${leaked}" is a piece of a spelling of refresh.secret`);
 });
 
 const rotation = suite("refresh.secret: rotation evicts what depends only on the removed secret");
@@ -148,4 +175,5 @@ rotation("reuse mode: after removal the old secret's token is refused (ERR_TOKEN
 });
 
 config.run();
+derived.run();
 rotation.run();

@@ -1,11 +1,11 @@
 // Test cases shared by the PGlite and the PostgreSQL suites of the Drizzle store. Not a suite
 // itself (the runner only picks up *.test.ts): pglite.test.ts and postgres.test.ts register
 // these against their own database.
-import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { createTokenService, isTokenError, type TokenEvent, type TokenService, type TokenServiceOptions, type TokenSet } from "../../core/index.js";
 import type { SessionRecord, TokenStore } from "../../core/port.js";
 import { manualClock, rejects, testRefresh, TEST_SECRET, type ManualClock, type TestServiceOptions } from "../helpers.js";
+import { guardedSuite } from "../support/suite.js";
 
 /** What a suite gives the shared cases: stores over one (emptied-per-test) database. */
 export interface DrizzleFixture {
@@ -65,7 +65,7 @@ function at(offsetMs: number): Date {
  * JavaScript types, ids that are not UUIDs, and races across several store instances.
  */
 export function storeCases(label: string, fixture: DrizzleFixture): void {
-	const test = suite(`${label}: drizzle store`);
+	const test = guardedSuite(`${label}: drizzle store`);
 	test.before(() => fixture.setup());
 	test.before.each(() => fixture.reset());
 	test.after(() => fixture.teardown());
@@ -142,7 +142,7 @@ export function serviceOn(store: TokenStore, clock: ManualClock, events: TokenEv
 
 /** A lifecycle subset through the service, on a manual clock. */
 export function lifecycleCases(label: string, fixture: DrizzleFixture): void {
-	const test = suite(`${label}: service lifecycle`);
+	const test = guardedSuite(`${label}: service lifecycle`);
 	test.before(() => fixture.setup());
 	test.before.each(() => fixture.reset());
 	test.after(() => fixture.teardown());
@@ -260,7 +260,7 @@ export function lifecycleCases(label: string, fixture: DrizzleFixture): void {
 
 /** Races through the service, several stores (app instances) over one database. */
 export function raceCases(label: string, fixture: DrizzleFixture, options: { concurrency: number; instances: number }): void {
-	const test = suite(`${label}: races`);
+	const test = guardedSuite(`${label}: races`);
 	test.before(() => fixture.setup());
 	test.before.each(() => fixture.reset());
 	test.after(() => fixture.teardown());

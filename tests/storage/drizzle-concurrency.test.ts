@@ -5,7 +5,6 @@ import { readFileSync } from "node:fs";
 import { sql } from "drizzle-orm";
 import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
-import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { isTokenError, type TokenEvent, type TokenService, type TokenSet } from "../../core/index.js";
 import { formatRefreshToken, hashToken, newSecret, parseRefreshToken, sealSuccessor } from "../../core/refresh-token.js";
@@ -13,6 +12,7 @@ import { drizzleStore, migrate } from "../../storage/drizzle/index.js";
 import type { RotationResult, TokenStore } from "../../core/port.js";
 import { manualClock, TEST_REFRESH_KEYS } from "../helpers.js";
 import { createDatabase, postgresOrSkip } from "../support/postgres.js";
+import { guardedSuite } from "../support/suite.js";
 import { serviceOn } from "./drizzle-cases.js";
 
 const server = await postgresOrSkip();
@@ -23,7 +23,7 @@ interface Pool {
 }
 
 if (server !== null) {
-	const test = suite("postgres: concurrency");
+	const test = guardedSuite("postgres: concurrency");
 	const pools: Pool[] = [];
 	let url = "";
 

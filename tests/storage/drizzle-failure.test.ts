@@ -3,7 +3,6 @@
 // rotation, statement timeouts, and serialization failures / deadlocks retried by the store.
 import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
-import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { isTokenError, type TokenService, type TokenSet } from "../../core/index.js";
 import { parseRefreshToken } from "../../core/refresh-token.js";
@@ -11,12 +10,13 @@ import { drizzleStore, migrate } from "../../storage/drizzle/index.js";
 import { manualClock, rejects, storedHash } from "../helpers.js";
 import { createDatabase, postgresOrSkip } from "../support/postgres.js";
 import { ToggleProxy } from "../support/proxy.js";
+import { guardedSuite } from "../support/suite.js";
 import { serviceOn } from "./drizzle-cases.js";
 
 const server = await postgresOrSkip();
 
 if (server !== null) {
-	const test = suite("postgres: failures");
+	const test = guardedSuite("postgres: failures");
 	const clients: postgres.Sql[] = [];
 	let url = "";
 	let admin: postgres.Sql;

@@ -25,12 +25,16 @@ if (server !== null) {
 		return (pools[index] as { store: TokenStore }).store;
 	}
 
+	// Opened once; a failure is kept, so every suite that asks again fails with the same message.
+	let opening: Promise<void> | null = null;
 	const fixture: DrizzleFixture = {
-		async setup() {
-			if (url !== null) return;
-			url = await createDatabase("rk_storage_postgres");
-			pool(0);
-			await migrate((pools[0] as { db: PostgresJsDatabase }).db);
+		setup() {
+			opening ??= (async () => {
+				url = await createDatabase("rk_storage_postgres");
+				pool(0);
+				await migrate((pools[0] as { db: PostgresJsDatabase }).db);
+			})();
+			return opening;
 		},
 		async reset() {
 			await (pools[0] as { db: PostgresJsDatabase }).db.execute(sql`truncate refresh_kit_sessions`);
