@@ -446,6 +446,57 @@ const MUTATIONS = [
 		edits: [{ file: "examples/node-server/server.ts", from: 'send(res, database.isReady() ? 200 : 503, JSON.stringify({ store: database.isReady() ? "ready" : "starting" }), ', to: 'send(res, 200, JSON.stringify({ store: "ready" }), ' }],
 		run: [{ dir: "tests/adapters", pattern: "^demo\\.test\\.ts$" }],
 	},
+	// Issue 11: browser-facing hardening.
+	{
+		id: "http-csrf-cookie-open",
+		guards: "cookie-authenticated API routes (CSRF)",
+		what: "the access check lets a cross-origin unsafe request authenticated by the access cookie through",
+		edits: [{ file: "adapters/fetch/access.ts", from: 'if (from === "cookie" && request.method !== null && isUnsafeMethod(request.method) && !isAllowedOrigin(', to: 'if (false && from === "cookie" && request.method !== null && isUnsafeMethod(request.method) && !isAllowedOrigin(' }],
+		run: [ADAPTERS],
+	},
+	{
+		id: "http-cookie-first-wins",
+		guards: "cookie shadowing",
+		what: "readCookie takes the first of two cookies of one name",
+		edits: [{ file: "adapters/fetch/cookies.ts", from: "return count === 1 ? value : null;", to: "return value;" }],
+		run: [ADAPTERS],
+	},
+	{
+		id: "http-cookie-duplicate-hub",
+		guards: "cookie shadowing",
+		what: "the hub's auth routes do not refuse two refresh cookies",
+		edits: [{ file: "adapters/fetch/hub.ts", from: 'countCookies(request.headers.get("cookie"), cookie.name) > 1) return fail(route.name, "ERR_COOKIE_DUPLICATE");', to: 'countCookies(request.headers.get("cookie"), cookie.name) > 99) return fail(route.name, "ERR_COOKIE_DUPLICATE");' }],
+		run: [ADAPTERS],
+	},
+	{
+		id: "client-token-anywhere",
+		guards: "the client's reach",
+		what: "auth.fetch attaches the access token to every origin",
+		edits: [{ file: "client/index.ts", from: "if (!origins.trusts(input)) return doFetch(input, init);", to: "void origins;" }],
+		run: [{ dir: "tests/adapters", pattern: "^client.*\\.test\\.ts$" }],
+	},
+	{
+		id: "verifier-jwks-http",
+		guards: "createVerifier jwksUrl",
+		what: "a plain http: jwksUrl is accepted for any host",
+		edits: [{ file: "core/verifier.ts", from: 'if (url.protocol !== "http:") return false;', to: 'if (url.protocol === "http:") return true;' }],
+		run: [CORE],
+	},
+	// Issue 14: sessions over HTTP.
+	{
+		id: "sessions-foreign-id",
+		guards: "sessions routes: ownership",
+		what: "revokeSession(id, { subject }) ignores whose session it is",
+		edits: [{ file: "core/revocation.ts", from: "if (session === null || session.subject !== owner || !isLiveAt(", to: "if (session === null || !isLiveAt(" }],
+		run: [CORE, { dir: "tests/adapters", pattern: "^sessions\\.test\\.ts$" }],
+	},
+	{
+		id: "sessions-except-ignored",
+		guards: "sign out everywhere but here",
+		what: "revokeSubject(subject, { except }) revokes the kept session too",
+		edits: [{ file: "core/revocation.ts", from: "if (keep !== undefined) return revokeAllBut(context, subject, keep);", to: "void revokeAllBut;" }],
+		run: [CORE, { dir: "tests/adapters", pattern: "^sessions\\.test\\.ts$" }],
+	},
 ];
 
 function parseArgs(argv) {
