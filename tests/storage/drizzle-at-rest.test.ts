@@ -4,11 +4,9 @@
 // written before refresh.secret (v1 tokens, v1 seals): v1 seals are deleted by migration 0002,
 // a v1 rotate-mode token keeps working until its next rotation, a v1 reuse-mode token is
 // refused and its device gets a v2 session at the next login.
-import { execFile } from "node:child_process";
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { drizzle } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
 import { suite } from "uvu";
@@ -17,7 +15,7 @@ import type { TokenEvent, TokenService, TokenSet } from "../../core/index.js";
 import { drizzleStore, migrate } from "../../storage/drizzle/index.js";
 import { manualClock, rejects, TEST_REFRESH_KEYS, TEST_REFRESH_SECRET, TEST_SECRET, type ManualClock } from "../helpers.js";
 import { format, hmac, parse, recover, sha256, text, type SealSighting } from "../support/attacker.js";
-import { createDatabase, postgresOrSkip, type PostgresServer } from "../support/postgres.js";
+import { createDatabase, pgDump, postgresOrSkip } from "../support/postgres.js";
 import { serviceOn } from "./drizzle-cases.js";
 
 const server = await postgresOrSkip();
@@ -69,14 +67,6 @@ function dumpedRows(dump: string): Array<Record<string, string>> {
 	const columns = (header[1] as string).split(", ").map((name) => name.replaceAll('"', ""));
 	const body = dump.slice((header.index as number) + header[0].length + 1, dump.indexOf("\n\\.\n", header.index));
 	return body.split("\n").map((line) => Object.fromEntries(line.split("\t").map((value, index) => [columns[index] as string, value.replaceAll("\\\\", "\\")])));
-}
-
-async function pgDump(server: PostgresServer, database: string): Promise<string> {
-	const binary = server.binDir === null ? "pg_dump" : join(server.binDir, "pg_dump");
-	const target = new URL(server.url);
-	target.pathname = `/${database}`;
-	const { stdout } = await promisify(execFile)(binary, ["--no-owner", "--dbname", target.toString()], { maxBuffer: 64 * 1024 * 1024 });
-	return stdout;
 }
 
 if (server !== null) {

@@ -1,9 +1,7 @@
 // What the database and its logs see, on a real PostgreSQL server: statements per exchange
 // (pg_stat_statements and a Drizzle query counter), query parameters captured by a Drizzle
 // logger, and a pg_dump after traffic in both modes. None may contain a usable token.
-import { execFile } from "node:child_process";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { encodeBase64, encodeBase64urlNoPadding, encodeHexLowerCase } from "@oslojs/encoding";
 import { drizzle } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
@@ -12,7 +10,7 @@ import type { TokenService, TokenSet } from "../../core/index.js";
 import { parseRefreshToken } from "../../core/refresh-token.js";
 import { drizzleStore, migrate } from "../../storage/drizzle/index.js";
 import { manualClock, rejects, storedHash, type ManualClock } from "../helpers.js";
-import { createDatabase, postgresOrSkip, type PostgresServer } from "../support/postgres.js";
+import { createDatabase, pgDump, postgresOrSkip } from "../support/postgres.js";
 import { guardedSuite } from "../support/suite.js";
 import { serviceOn } from "./drizzle-cases.js";
 
@@ -195,12 +193,4 @@ if (server !== null) {
 	});
 
 	test.run();
-}
-
-async function pgDump(server: PostgresServer, database: string): Promise<string> {
-	const binary = server.binDir === null ? "pg_dump" : join(server.binDir, "pg_dump");
-	const target = new URL(server.url);
-	target.pathname = `/${database}`;
-	const { stdout } = await promisify(execFile)(binary, ["--no-owner", "--dbname", target.toString()], { maxBuffer: 64 * 1024 * 1024 });
-	return stdout;
 }

@@ -253,3 +253,12 @@ function freePort(): Promise<number> {
 		});
 	});
 }
+
+/** A plain-text pg_dump of `database` on `server` (the test server's own pg_dump when it has one). */
+export async function pgDump(server: PostgresServer, database: string): Promise<string> {
+	const binary = server.binDir === null ? "pg_dump" : join(server.binDir, "pg_dump");
+	const target = new URL(server.url);
+	target.pathname = `/${database}`;
+	const { stdout } = await promisify(execFile)(binary, ["--no-owner", "--dbname", target.toString()], { maxBuffer: 64 * 1024 * 1024 });
+	return stdout;
+}
