@@ -1,7 +1,6 @@
 // What the database and its logs see, on a real PostgreSQL server: statements per exchange
 // (pg_stat_statements and a Drizzle query counter), query parameters captured by a Drizzle
 // logger, and a pg_dump after traffic in both modes. None may contain a usable token.
-import { join } from "node:path";
 import { encodeBase64, encodeBase64urlNoPadding, encodeHexLowerCase } from "@oslojs/encoding";
 import { drizzle } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
