@@ -28,9 +28,12 @@ export async function runHttp(ctx: BenchContext, options: { pg: PostgresServer; 
 	for (const concurrency of config.concurrency) {
 		const runs = new Map<string, LoadRun[]>(defs.map((def) => [def.key, []]));
 		const pgbench: PgbenchResult[] = [];
+		const here = defs.filter((def) => def.concurrency === undefined || def.concurrency.includes(concurrency));
+		// The ceiling is the statement under concurrency: not measured at the lowest level (c=1).
+		const ceiling = concurrency > Math.min(...config.concurrency) && config.workloads === null;
 		for (let run = 0; run < config.runs; run++) {
 			// Rotate the order every run so drift and warm caches favour no one.
-			const order = [...defs.map((def) => def.key), "pgbench"];
+			const order = [...here.map((def) => def.key), ...(ceiling ? ["pgbench"] : [])];
 			const shifted = order.map((_, index) => order[(index + run) % order.length] as string);
 			for (const key of shifted) {
 				if (key === "pgbench") {
@@ -49,10 +52,11 @@ export async function runHttp(ctx: BenchContext, options: { pg: PostgresServer; 
 					postgresCpu: () => (def.postgres ? pg.cpuSeconds() : 0),
 				});
 				(runs.get(key) as LoadRun[]).push(result);
-				log(`   c=${concurrency} run ${run + 1}/${config.runs} ${key.padEnd(13)} ${fmt(result.rps).padStart(7)} req/s  p50 ${(result.p50 / 1000).toFixed(2)} ms  p99 ${(result.p99 / 1000).toFixed(2)} ms${result.errors > 0 ? `  ERRORS ${result.errors}: ${result.firstError}` : ""}`);
+				log(`   c=${concurrency} run ${run + 1}/${config.runs} ${key.padEnd(18)} ${fmt(result.rps).padStart(7)} req/s  p50 ${(result.p50 / 1000).toFixed(2)} ms  p99 ${(result.p99 / 1000).toFixed(2)} ms  CPU µs/req ${[result.cpuPerRequest.client, result.cpuPerRequest.server, result.cpuPerRequest.postgres].map((seconds) => fmt(seconds * 1e6)).join(" / ")}${result.errors > 0 ? `  ERRORS ${result.errors}: ${result.firstError}` : ""}`);
 			}
 		}
-		for (const def of defs) data.http.push(summarizeHttp({ key: def.key, label: def.label, concurrency, runs: runs.get(def.key) as LoadRun[] }));
+		for (const def of here) data.http.push(summarizeHttp({ key: def.key, label: def.label, concurrency, runs: runs.get(def.key) as LoadRun[] }));
+		if (!ceiling) continue;
 		data.pgbench.push({ concurrency, runs: pgbench, tps: summarize(pgbench.map((r) => r.tps)), latencyMs: summarize(pgbench.map((r) => r.latencyMs)) });
 		log(`   c=${concurrency} pgbench ceiling ${fmtSummary(summarize(pgbench.map((r) => r.tps)))} TPS`);
 	}

@@ -8,7 +8,7 @@ import { comparison, ratioPoint, target, targetDetail, type Target } from "../..
 import { emptyResults, type HttpSummary, type Report, type Results } from "../../bench/results.js";
 import { collectTargets } from "../../bench/sections/index.js";
 
-const SETTINGS: RunSettings = { quick: false, runs: 5, warmupMs: 700, durationMs: 3000, concurrency: [10, 50], pool: 10, core: { runs: 5, ms: 1000, concurrency: 32 }, scaleConcurrency: 10, demoMs: 8000, pin: false };
+const SETTINGS: RunSettings = { quick: false, runs: 5, warmupMs: 700, durationMs: 3000, concurrency: [10, 50], pool: 10, core: { runs: 5, ms: 1000, concurrency: 32 }, scaleConcurrency: 10, demoMs: 8000, pin: false, batch: "on" };
 
 function range(median: number, min: number, max: number): Summary {
 	return { median, min, max, n: 5 };
