@@ -1,8 +1,7 @@
 // RFC 9068 access tokens: signing with the pinned key, verification with the algorithm,
 // `typ`, `iss`, `aud` and `exp` all checked.
-import { encodeBase64urlNoPadding } from "@oslojs/encoding";
 import { jwtVerify, SignJWT, type CryptoKey, type JWTHeaderParameters, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions } from "jose";
-import { hmacSha256, randomBytes, utf8 } from "./crypto.js";
+import { encodeBase64url, mac, macKey, randomBytes, utf8, type MacKey } from "./crypto.js";
 import { TokenError } from "./errors.js";
 import type { KeyRing, ResolvedKey } from "./keys.js";
 
@@ -49,7 +48,7 @@ export async function signAccessToken(ring: KeyRing, settings: AccessTokenSettin
 		aud: settings.audience,
 		exp: input.expiresAt,
 		iat: input.issuedAt,
-		jti: encodeBase64urlNoPadding(randomBytes(16)),
+		jti: encodeBase64url(randomBytes(16)),
 		sid: input.sessionId,
 	};
 	if (settings.clientId !== null) payload.client_id = settings.clientId;
@@ -59,8 +58,8 @@ export async function signAccessToken(ring: KeyRing, settings: AccessTokenSettin
 		// of every exchange (cost: bench/README.md, "known costs"). The bytes are the same: jose
 		// serializes header and payload with JSON.stringify too, and tests verify every signed
 		// token with jose.
-		const input = `${encodedHeader(key)}.${encodeBase64urlNoPadding(utf8(JSON.stringify(payload)))}`;
-		return `${input}.${encodeBase64urlNoPadding(hmacSha256(key.hmacSecret, utf8(input)))}`;
+		const input = `${encodedHeader(key)}.${encodeBase64url(utf8(JSON.stringify(payload)))}`;
+		return `${input}.${encodeBase64url(mac(hmacKeyOf(key, key.hmacSecret), utf8(input)))}`;
 	}
 	const signKey = await (key.signKey as () => Promise<CryptoKey>)();
 	return new SignJWT(payload).setProtectedHeader(protectedHeader(key)).sign(signKey);
@@ -70,13 +69,25 @@ function protectedHeader(key: ResolvedKey): JWTHeaderParameters {
 	return { alg: key.alg, kid: key.kid, typ: "at+jwt" };
 }
 
+const macKeys = new WeakMap<ResolvedKey, MacKey>();
+
+/** The HS256 secret prepared for HMAC once per key. */
+function hmacKeyOf(key: ResolvedKey, secret: Uint8Array): MacKey {
+	let prepared = macKeys.get(key);
+	if (prepared === undefined) {
+		prepared = macKey(secret);
+		macKeys.set(key, prepared);
+	}
+	return prepared;
+}
+
 const encodedHeaders = new WeakMap<ResolvedKey, string>();
 
 /** The base64url protected header signAccessToken writes for `key`, byte for byte. */
 function encodedHeader(key: ResolvedKey): string {
 	let encoded = encodedHeaders.get(key);
 	if (encoded === undefined) {
-		encoded = encodeBase64urlNoPadding(utf8(JSON.stringify(protectedHeader(key))));
+		encoded = encodeBase64url(utf8(JSON.stringify(protectedHeader(key))));
 		encodedHeaders.set(key, encoded);
 	}
 	return encoded;

@@ -7,7 +7,7 @@
 // refresh secret named by the key id. The session id is public (it is the `sid` claim); the family
 // proof lets the server tell a genuine old token of a session (reuse) from a forgery that merely
 // names a known session id; the 256-bit secret is what makes the token a credential.
-import { concatBytes, constantTimeEqual, hmacSha256, randomBytes, sha256, utf8, xorBytes } from "./crypto.js";
+import { concatBytes, constantTimeEqual, encodeBase64url, mac, randomBytes, sha256, utf8, xorBytes } from "./crypto.js";
 import type { RefreshKey, RefreshKeyRing } from "./refresh-keys.js";
 
 const PREFIX_V2 = "rk2_";
@@ -114,7 +114,7 @@ export function hashFamilyProof(familyProof: Uint8Array): Uint8Array {
  */
 export function hashToken(key: RefreshKey | null, familyProof: Uint8Array, secret: Uint8Array): Uint8Array {
 	const message = concatBytes(familyProof, secret);
-	return key === null ? sha256(message) : hmacSha256(key.hashKey, message);
+	return key === null ? sha256(message) : mac(key.hashMac, message);
 }
 
 /**
@@ -142,7 +142,7 @@ export function unsealSuccessor(ring: RefreshKeyRing, sealed: Uint8Array, presen
 }
 
 function sealPad(key: RefreshKey, presentedSecret: Uint8Array, successorHash: Uint8Array): Uint8Array {
-	return hmacSha256(key.sealKey, concatBytes(SEAL_LABEL, presentedSecret, successorHash));
+	return mac(key.sealMac, concatBytes(SEAL_LABEL, presentedSecret, successorHash));
 }
 
 /**
@@ -155,8 +155,8 @@ export function deriveReusableToken(key: RefreshKey, sessionId: string): Refresh
 	return {
 		sessionId,
 		keyId: key.id,
-		familyProof: hmacSha256(key.reuseKey, concatBytes(REUSE_FAMILY_LABEL, id)).slice(0, FAMILY_PROOF_BYTES),
-		secret: hmacSha256(key.reuseKey, concatBytes(REUSE_SECRET_LABEL, id)),
+		familyProof: mac(key.reuseMac, concatBytes(REUSE_FAMILY_LABEL, id)).slice(0, FAMILY_PROOF_BYTES),
+		secret: mac(key.reuseMac, concatBytes(REUSE_SECRET_LABEL, id)),
 	};
 }
 
@@ -172,26 +172,8 @@ function encodedLength(byteLength: number): number {
 	return Math.ceil((byteLength * 4) / 3);
 }
 
-// Base64url (RFC 4648 §5, no padding) in one pass over fixed-length input. Decoding rejects any
+// Base64url decoding (RFC 4648 §5, no padding) in one pass over fixed-length input. It rejects any
 // character outside the alphabet and non-zero trailing bits, so every token has one spelling.
-function encodeBase64url(bytes: Uint8Array): string {
-	let out = "";
-	let i = 0;
-	for (; i + 3 <= bytes.length; i += 3) {
-		const n = ((bytes[i] as number) << 16) | ((bytes[i + 1] as number) << 8) | (bytes[i + 2] as number);
-		out += ALPHABET[n >> 18]! + ALPHABET[(n >> 12) & 63]! + ALPHABET[(n >> 6) & 63]! + ALPHABET[n & 63]!;
-	}
-	const rest = bytes.length - i;
-	if (rest === 1) {
-		const a = bytes[i] as number;
-		out += ALPHABET[a >> 2]! + ALPHABET[(a & 3) << 4]!;
-	} else if (rest === 2) {
-		const n = ((bytes[i] as number) << 8) | (bytes[i + 1] as number);
-		out += ALPHABET[n >> 10]! + ALPHABET[(n >> 4) & 63]! + ALPHABET[(n & 15) << 2]!;
-	}
-	return out;
-}
-
 function decodeBase64url(text: string, start: number, byteLength: number): Uint8Array | null {
 	const bytes = new Uint8Array(byteLength);
 	let o = 0;
