@@ -26,8 +26,10 @@ export interface Config {
 	batch: "on" | "off";
 	/** --workloads: only these section-3 workloads (keys of bench/sections/servers.ts); null = all. */
 	workloads: ReadonlySet<string> | null;
-	/** --base-tree: the root of another checkout whose rotate and reuse servers run beside ours (issue 10's before/after). */
+	/** --base-tree: the root of a checkout from before refresh.secret, whose rotate and reuse servers run beside ours (issue 10). */
 	baseTree: string | null;
+	/** --before-tree: the root of a checkout from before this tree's performance work, whose rotate server runs beside ours (before/after). */
+	beforeTree: string | null;
 	skip: Set<SectionName>;
 	/** Where RESULTS.md goes; null with --no-write (the CI smoke run must not touch the committed file). */
 	out: string | null;
@@ -52,7 +54,8 @@ export const USAGE = `usage: npm run bench [-- options]
   --batch on|off      whether refresh-kit's servers batch rotations (default on, the store's default)
   --concurrency a,b   section 3's connection counts (default 1,10,50)
   --workloads a,b     section 3 runs only these workloads (${WORKLOAD_KEYS.join(",")})
-  --base-tree DIR     also run the rotate and reuse servers of the checkout at DIR (before/after)
+  --base-tree DIR     also run the rotate and reuse servers of a checkout from before refresh.secret
+  --before-tree DIR   also run the rotate server of a checkout from before the performance work
   --out FILE          where the report goes (default bench/RESULTS.md)
   --no-write          print the summary only, write no report
   --json FILE         also write the raw results as JSON
@@ -65,7 +68,7 @@ export class UsageError extends Error {
 }
 
 const FLAGS = new Set(["quick", "pin", "no-write", "help"]);
-const VALUES = new Set(["runs", "duration", "pool", "max-sessions", "skip", "out", "json", "render", "batch", "workloads", "base-tree", "concurrency"]);
+const VALUES = new Set(["runs", "duration", "pool", "max-sessions", "skip", "out", "json", "render", "batch", "workloads", "base-tree", "before-tree", "concurrency"]);
 
 /**
  * Reads `--name value`, `--name=value` and bare flags; anything else is a UsageError.
@@ -96,6 +99,7 @@ export function parseConfig(argv: readonly string[]): Config {
 		batch: batchMode(values.get("batch")),
 		workloads: workloadList(values.get("workloads")),
 		baseTree: values.get("base-tree") ?? null,
+		beforeTree: values.get("before-tree") ?? null,
 		skip: sectionList(values.get("skip")),
 		out: flags.has("no-write") ? null : (values.get("out") ?? join(BENCH_DIR, "RESULTS.md")),
 		json: values.get("json") ?? null,

@@ -5,7 +5,7 @@ import { isAbsolute, join } from "node:path";
 import type { Config } from "../config.js";
 import type { PostgresServer } from "../lib/postgres.js";
 import { BENCH_DIR, spawnNode, type NodeChild } from "../lib/proc.js";
-import { FORM, serverWrap, type BenchContext, type Workload } from "./common.js";
+import { busyLevels, FORM, serverWrap, type BenchContext, type Workload } from "./common.js";
 
 const OIDC_CLIENT = "client_id=bench-client&client_secret=bench-client-secret-bench-client-secret";
 
@@ -61,6 +61,7 @@ export const WORKLOAD_KEYS = [
 	"rotate-direct",
 	"rotate-memory",
 	"hello",
+	"rotate-before",
 	"rotate-base",
 	"reuse-base",
 ] as const;
@@ -72,32 +73,38 @@ export function serverDefs(pg: PostgresServer, config: Config): ServerDef[] {
 	const url = pg.url("bench");
 	const pool = String(config.pool);
 	const rk = (env: Record<string, string>): Record<string, string> => ({ DATABASE_URL: url, POOL: pool, MODE: "rotate", BATCH: config.batch, ...env });
-	// Batching only pays, and is only judged, where several exchanges can meet in one window.
-	const lowest = Math.min(...config.concurrency);
+	// A single connection only checks that batching costs a lone client nothing: most workloads skip it.
+	const busy = busyLevels(config.concurrency);
 	const defs: ServerDef[] = [
 		{ key: "rotate", label: `refresh-kit, rotate mode, HS256 (Node adapter + Drizzle/PostgreSQL${config.batch === "off" ? ", batching off" : ", batched rotations"})`, script: "servers/refresh-kit.ts", env: rk({}), workload: refreshKitWorkload, postgres: true },
-		{ key: "rotate-es256", label: "refresh-kit, rotate mode, ES256", script: "servers/refresh-kit.ts", env: rk({ ALG: "ES256" }), workload: refreshKitWorkload, postgres: true, concurrency: config.concurrency.filter((c) => c !== lowest) },
-		{ key: "rotate-eddsa", label: "refresh-kit, rotate mode, EdDSA", script: "servers/refresh-kit.ts", env: rk({ ALG: "EdDSA" }), workload: refreshKitWorkload, postgres: true, concurrency: config.concurrency.filter((c) => c !== lowest) },
+		{ key: "rotate-es256", label: "refresh-kit, rotate mode, ES256", script: "servers/refresh-kit.ts", env: rk({ ALG: "ES256" }), workload: refreshKitWorkload, postgres: true, concurrency: busy },
+		{ key: "rotate-eddsa", label: "refresh-kit, rotate mode, EdDSA", script: "servers/refresh-kit.ts", env: rk({ ALG: "EdDSA" }), workload: refreshKitWorkload, postgres: true, concurrency: busy },
 		{ key: "minimal-hs256", label: "minimal rotating endpoint, HS256 (node:http + one statement via postgres.js + jose)", script: "baselines/minimal.ts", env: { DATABASE_URL: url, POOL: pool, ALG: "HS256" }, workload: refreshKitWorkload, postgres: true },
-		{ key: "minimal-es256", label: "minimal rotating endpoint, ES256", script: "baselines/minimal.ts", env: { DATABASE_URL: url, POOL: pool, ALG: "ES256" }, workload: refreshKitWorkload, postgres: true, concurrency: config.concurrency.filter((c) => c !== lowest) },
-		{ key: "minimal-eddsa", label: "minimal rotating endpoint, EdDSA", script: "baselines/minimal.ts", env: { DATABASE_URL: url, POOL: pool, ALG: "EdDSA" }, workload: refreshKitWorkload, postgres: true, concurrency: config.concurrency.filter((c) => c !== lowest) },
-		{ key: "reuse", label: "refresh-kit, reuse mode (Node adapter + Drizzle/PostgreSQL)", script: "servers/refresh-kit.ts", env: rk({ MODE: "reuse" }), workload: refreshKitWorkload, postgres: true, concurrency: config.concurrency.filter((c) => c !== lowest) },
-		{ key: "tutorial", label: "tutorial baseline (jsonwebtoken + postgres.js)", script: "baselines/tutorial.ts", env: { DATABASE_URL: url, POOL: pool }, workload: tutorialWorkload, postgres: true, concurrency: config.concurrency.filter((c) => c !== lowest) },
-		{ key: "tutorial-keyobject", label: "tutorial baseline, secret as a KeyObject (`crypto.createSecretKey`)", script: "baselines/tutorial.ts", env: { DATABASE_URL: url, POOL: pool, SECRET: "keyobject" }, workload: tutorialWorkload, postgres: true, concurrency: config.concurrency.filter((c) => c !== lowest) },
-		{ key: "oidc", label: "node-oidc-provider, refresh_token grant + rotation (in-memory adapter)", script: "baselines/oidc-provider.ts", env: {}, workload: oidcWorkload, postgres: false, concurrency: config.concurrency.filter((c) => c !== lowest) },
-		{ key: "rotate-direct", label: "diagnostic: refresh-kit rotate on PostgreSQL, service called from plain node:http (no adapter)", script: "servers/direct.ts", env: rk({}), workload: refreshKitWorkload, postgres: true, concurrency: config.concurrency.filter((c) => c !== lowest) },
-		{ key: "rotate-memory", label: "refresh-kit, rotate mode, memory store (Node adapter)", script: "servers/refresh-kit.ts", env: { DATABASE_URL: "memory", MODE: "rotate" }, workload: refreshKitWorkload, postgres: false, concurrency: config.concurrency.filter((c) => c !== lowest) },
-		{ key: "hello", label: "node:http hello world (reads the body, fixed JSON)", script: "servers/hello.ts", env: {}, workload: helloWorkload, postgres: false, concurrency: config.concurrency.filter((c) => c !== lowest) },
+		{ key: "minimal-es256", label: "minimal rotating endpoint, ES256", script: "baselines/minimal.ts", env: { DATABASE_URL: url, POOL: pool, ALG: "ES256" }, workload: refreshKitWorkload, postgres: true, concurrency: busy },
+		{ key: "minimal-eddsa", label: "minimal rotating endpoint, EdDSA", script: "baselines/minimal.ts", env: { DATABASE_URL: url, POOL: pool, ALG: "EdDSA" }, workload: refreshKitWorkload, postgres: true, concurrency: busy },
+		{ key: "reuse", label: "refresh-kit, reuse mode (Node adapter + Drizzle/PostgreSQL)", script: "servers/refresh-kit.ts", env: rk({ MODE: "reuse" }), workload: refreshKitWorkload, postgres: true, concurrency: busy },
+		{ key: "tutorial", label: "tutorial baseline (jsonwebtoken + postgres.js)", script: "baselines/tutorial.ts", env: { DATABASE_URL: url, POOL: pool }, workload: tutorialWorkload, postgres: true, concurrency: busy },
+		{ key: "tutorial-keyobject", label: "tutorial baseline, secret as a KeyObject (`crypto.createSecretKey`)", script: "baselines/tutorial.ts", env: { DATABASE_URL: url, POOL: pool, SECRET: "keyobject" }, workload: tutorialWorkload, postgres: true, concurrency: busy },
+		{ key: "oidc", label: "node-oidc-provider, refresh_token grant + rotation (in-memory adapter)", script: "baselines/oidc-provider.ts", env: {}, workload: oidcWorkload, postgres: false, concurrency: busy },
+		{ key: "rotate-direct", label: "diagnostic: refresh-kit rotate on PostgreSQL, service called from plain node:http (no adapter)", script: "servers/direct.ts", env: rk({}), workload: refreshKitWorkload, postgres: true, concurrency: busy },
+		{ key: "rotate-memory", label: "refresh-kit, rotate mode, memory store (Node adapter)", script: "servers/refresh-kit.ts", env: { DATABASE_URL: "memory", MODE: "rotate" }, workload: refreshKitWorkload, postgres: false, concurrency: busy },
+		{ key: "hello", label: "node:http hello world (reads the body, fixed JSON)", script: "servers/hello.ts", env: {}, workload: helloWorkload, postgres: false, concurrency: busy },
 	];
 	if (config.batch !== "off") {
 		// Today's one statement per refresh, side by side with the batched store.
 		defs.splice(3, 0, { key: "rotate-unbatched", label: "refresh-kit, rotate mode, HS256, one statement per refresh (no batching)", script: "servers/refresh-kit.ts", env: rk({ BATCH: "off" }), workload: refreshKitWorkload, postgres: true });
 	}
+	if (config.beforeTree !== null) {
+		// The same server from a checkout taken before the performance work (issue 15): one
+		// statement per refresh, the previous core. Same schema, so the same database.
+		const script = join(config.beforeTree, "bench/servers/refresh-kit.ts");
+		defs.push({ key: "rotate-before", label: "before the performance work: rotate mode, HS256, one statement per refresh", script, cwd: config.beforeTree, env: rk({}), workload: refreshKitWorkload, postgres: true });
+	}
 	if (config.baseTree !== null) {
 		// The tree before refresh.secret (issue 10), on the same server, in its own database.
 		const baseUrl = pg.url(BASE_DATABASE);
 		const script = join(config.baseTree, "bench/servers/refresh-kit.ts");
-		const base = { script, cwd: config.baseTree, workload: refreshKitWorkload, postgres: true, concurrency: config.concurrency.filter((c) => c !== lowest) };
+		const base = { script, cwd: config.baseTree, workload: refreshKitWorkload, postgres: true, concurrency: busy };
 		defs.push({ ...base, key: "rotate-base", label: "the tree before refresh.secret: rotate mode, HS256, one statement per refresh", env: { DATABASE_URL: baseUrl, POOL: pool, MODE: "rotate" } });
 		defs.push({ ...base, key: "reuse-base", label: "the tree before refresh.secret: reuse mode", env: { DATABASE_URL: baseUrl, POOL: pool, MODE: "reuse" } });
 	}
