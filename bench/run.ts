@@ -1,4 +1,4 @@
-// refresh-kit benchmarks: `npm run bench` (full, < 15 min) or `npm run bench -- --quick` (< 90 s,
+// refresh-kit benchmarks: `npm run bench` (full, about 25 min) or `npm run bench -- --quick` (< 90 s,
 // the CI smoke: proves the harness works, never gates on targets). Prints a summary and writes
 // bench/RESULTS.md. See bench/README.md for what each section measures and how, and USAGE in
 // bench/config.ts for the options.

@@ -27,7 +27,7 @@ export function renderCore({ settings, results }: Report): string[] {
 	out.push(`${result.ops.floor?.length ?? 0} run(s) of ${settings.core.ms} ms per op, ${settings.core.concurrency} calls in flight, HS256, order rotated per run.`, "");
 	out.push("| op | ops/s | µs/op (wall, 32 in flight) | CPU µs/op (all threads) |", "|---|---|---|---|");
 	const row = (label: string, summary: Summary, name: string): void => void out.push(`| ${label} | ${fmtSummary(summary)} | ${fmt(1e6 / summary.median)} | ${fmt(cpuOf(name))} |`);
-	row("floor: HS256 access token (JWS signing input + HMAC-SHA256) + 2× SHA-256 + HMAC-SHA256 + 48 CSPRNG bytes, all node:crypto", floor, "floor");
+	row("floor: HS256 access token (JWS signing input + HMAC-SHA256) + 3× HMAC-SHA256 (token hashes and seal) + 48 CSPRNG bytes, all node:crypto", floor, "floor");
 	row("`service.exchange()` (rotate, memory store)", exchange, "exchange");
 	out.push("");
 	out.push(`Core overhead over the floor: **${fmt(1e6 / exchange.median - 1e6 / floor.median)} µs per exchange**; the exchange runs at ${fmtRatio(exchange.median / floor.median)} of the floor's rate.`);

@@ -13,8 +13,8 @@ import { summarizeHttp, type HttpSummary, type PruneData, type Results } from ".
 import { clientWrap, loadSpec, serverWrap, type BenchContext } from "./common.js";
 import { refreshKitWorkload } from "./servers.js";
 
-/** The full run's time limit (the issue asks for under 15 minutes). */
-const BUDGET_SECONDS = 14 * 60;
+/** The full run's time limit: issue 5 asked for under 15 minutes; issue 15's workloads (three algorithms, two trees, batched and not, 1 connection) double section 3. */
+const BUDGET_SECONDS = 30 * 60;
 const LARGEST = 10_000_000;
 const P50_LIMIT = 1.5;
 
@@ -27,7 +27,7 @@ type ScaleData = Pick<Results, "scale" | "scaleSmallDisk" | "prune" | "notes">;
  * compares runs taken minutes apart at most.
  *
  * `alongsideLastLoad` (the memory-store section, which measures bytes, not time) runs during the
- * largest bulk load, when nothing is being timed, to keep the full run under 15 minutes.
+ * largest bulk load, when nothing is being timed, to keep the full run within its budget.
  */
 export async function runScale(ctx: BenchContext, options: { pg: PostgresServer; smallServer: NodeChild; alongsideLastLoad: () => Promise<void> }): Promise<ScaleData> {
 	const { config, log } = ctx;
@@ -46,7 +46,7 @@ export async function runScale(ctx: BenchContext, options: { pg: PostgresServer;
 	let rowsPerSecond = Number.NaN;
 	try {
 		for (const size of sizes) {
-			// The full run must stay under 15 minutes: skip a size whose bulk load would not fit.
+			// The full run must stay within its budget: skip a size whose bulk load would not fit.
 			const projected = ctx.elapsedSeconds() + (size - have) / rowsPerSecond + (2 * config.runs * (config.warmupMs + config.durationMs + 1200)) / 1000 + 20;
 			if (!config.quick && Number.isFinite(projected) && projected > BUDGET_SECONDS) {
 				const note = `${size.toLocaleString("en-US")} sessions skipped: loading ${(size - have).toLocaleString("en-US")} more rows at the ${fmt(rowsPerSecond)} rows/s measured for the previous size would take the run past ${BUDGET_SECONDS / 60} minutes. Run \`npm run bench -- --skip core,memory,roundtrips,http,profile,demo\` for the scale section alone.`;
