@@ -77,3 +77,48 @@ export function encodeBase64url(bytes: Uint8Array): string {
 	}
 	return out;
 }
+
+const SEXTET = new Int8Array(128).fill(-1);
+for (let i = 0; i < ALPHABET.length; i++) SEXTET[ALPHABET.charCodeAt(i)] = i;
+
+/**
+ * Base64url without padding, decoded only when canonical: any character outside the alphabet,
+ * a length that no byte count encodes to, or non-zero trailing bits gives null, so that one value
+ * has one spelling. `start` skips a prefix (a token's `rk2_`).
+ */
+export function decodeBase64url(text: string, start = 0): Uint8Array | null {
+	const length = text.length - start;
+	const rest = length % 4;
+	if (length < 0 || rest === 1) return null;
+	const bytes = new Uint8Array(((length - rest) / 4) * 3 + (rest === 0 ? 0 : rest - 1));
+	let o = 0;
+	let i = start;
+	for (; i + 4 <= text.length; i += 4) {
+		const n = (sextet(text, i) << 18) | (sextet(text, i + 1) << 12) | (sextet(text, i + 2) << 6) | sextet(text, i + 3);
+		if (n < 0) return null;
+		bytes[o++] = n >> 16;
+		bytes[o++] = (n >> 8) & 255;
+		bytes[o++] = n & 255;
+	}
+	if (rest === 2) {
+		const a = sextet(text, i);
+		const b = sextet(text, i + 1);
+		if ((a | b) < 0 || (b & 15) !== 0) return null;
+		bytes[o] = (a << 2) | (b >> 4);
+	} else if (rest === 3) {
+		const a = sextet(text, i);
+		const b = sextet(text, i + 1);
+		const c = sextet(text, i + 2);
+		if ((a | b | c) < 0 || (c & 3) !== 0) return null;
+		const n = (a << 10) | (b << 4) | (c >> 2);
+		bytes[o] = n >> 8;
+		bytes[o + 1] = n & 255;
+	}
+	return bytes;
+}
+
+/** A character's 6 bits, or -1 (all bits set: any combination with it is negative). */
+function sextet(text: string, index: number): number {
+	const code = text.charCodeAt(index);
+	return code < 128 ? (SEXTET[code] as number) : -1;
+}

@@ -6,14 +6,11 @@
 // check below is jose's own, or stricter (canonical base64url, the exact protected header).
 import { constantTimeEqual } from "@oslojs/crypto/subtle";
 import type { AccessClaims, VerifySettings } from "./access-token.js";
-import { encodeBase64url, mac, type MacKey } from "./crypto.js";
+import { decodeBase64url, encodeBase64url, mac, type MacKey } from "./crypto.js";
 
 const REQUIRED = ["sub", "exp", "iat", "jti", "sid", "aud", "iss"] as const;
 const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true });
 const encoder = new TextEncoder();
-
-const SEXTET = new Int8Array(128).fill(-1);
-for (const [index, char] of [..."ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"].entries()) SEXTET[char.charCodeAt(0)] = index;
 
 /**
  * The claims of `token` when it carries one of `keys`' exact protected headers (so alg HS256, its
@@ -59,41 +56,4 @@ function acceptable(claims: unknown, settings: VerifySettings): boolean {
 	const tolerance = settings.clockTolerance;
 	if (typeof set.nbf === "number" && set.nbf > now + tolerance) return false;
 	return set.exp > now - tolerance;
-}
-
-/** Canonical base64url without padding, or null. */
-function decodeBase64url(text: string): Uint8Array | null {
-	const rest = text.length % 4;
-	if (rest === 1) return null;
-	const bytes = new Uint8Array(Math.floor(text.length / 4) * 3 + (rest === 0 ? 0 : rest - 1));
-	let o = 0;
-	let i = 0;
-	for (; i + 4 <= text.length; i += 4) {
-		const n = (sextet(text, i) << 18) | (sextet(text, i + 1) << 12) | (sextet(text, i + 2) << 6) | sextet(text, i + 3);
-		if (n < 0) return null;
-		bytes[o++] = n >> 16;
-		bytes[o++] = (n >> 8) & 255;
-		bytes[o++] = n & 255;
-	}
-	if (rest === 2) {
-		const a = sextet(text, i);
-		const b = sextet(text, i + 1);
-		if ((a | b) < 0 || (b & 15) !== 0) return null;
-		bytes[o] = (a << 2) | (b >> 4);
-	} else if (rest === 3) {
-		const a = sextet(text, i);
-		const b = sextet(text, i + 1);
-		const c = sextet(text, i + 2);
-		if ((a | b | c) < 0 || (c & 3) !== 0) return null;
-		const n = (a << 10) | (b << 4) | (c >> 2);
-		bytes[o] = n >> 8;
-		bytes[o + 1] = n & 255;
-	}
-	return bytes;
-}
-
-/** A character's 6 bits, or a negative number that makes any combination negative. */
-function sextet(text: string, index: number): number {
-	const code = text.charCodeAt(index);
-	return code < 128 ? (SEXTET[code] as number) : -1;
 }

@@ -4,7 +4,7 @@
 import { createHash, createHmac, randomBytes } from "node:crypto";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { encodeBase64url, hmacSha256, mac, macKey, sha256 } from "../../core/crypto.js";
+import { decodeBase64url, encodeBase64url, hmacSha256, mac, macKey, sha256 } from "../../core/crypto.js";
 
 function hex(bytes: Uint8Array): string {
 	return Buffer.from(bytes).toString("hex");
@@ -57,6 +57,19 @@ test("encodeBase64url matches Buffer's base64url for every length from 0 to 100 
 		const bytes = randomBytes(length);
 		assert.is(encodeBase64url(bytes), bytes.toString("base64url"), `length ${length}`);
 	}
+});
+
+test("decodeBase64url inverts encodeBase64url, and refuses every other spelling", () => {
+	for (let length = 0; length <= 100; length++) {
+		const bytes = randomBytes(length);
+		const text = encodeBase64url(bytes);
+		assert.is(hex(decodeBase64url(text) as Uint8Array), bytes.toString("hex"), `length ${length}`);
+		assert.is(hex(decodeBase64url(`rk2_${text}`, 4) as Uint8Array), bytes.toString("hex"));
+	}
+	for (const bad of ["A", "AAAAA", "AB", "AAB", "A=", "AA==", "A+/A", "AAA\u00e9", "AA AA"]) assert.is(decodeBase64url(bad), null, JSON.stringify(bad));
+	// Trailing bits must be zero: "AB" would decode to the same byte as "AA".
+	assert.equal(Array.from(decodeBase64url("AA") as Uint8Array), [0]);
+	assert.is(decodeBase64url("AAB"), null);
 });
 
 test.run();

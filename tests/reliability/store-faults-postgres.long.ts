@@ -33,113 +33,118 @@ test.after(async () => {
 });
 
 /** The store's two ways of rotating: every scenario runs with both. */
-const MODES = [
+interface Mode {
+	label: string;
+	batch: boolean;
+	/** Added to database and scenario names. */
+	suffix: string;
+}
+const MODES: readonly Mode[] = [
 	{ label: "batched rotations", batch: true, suffix: "" },
 	{ label: "one statement per rotation", batch: false, suffix: "_single" },
-] as const;
+];
 
-async function freshStore(name: string, batch: boolean): Promise<{ store: OpenedStore; url: string }> {
+/** Registers `run` once per mode. */
+function eachMode(name: string, run: (mode: Mode) => Promise<void>): void {
+	for (const mode of MODES) test(`${name} (${mode.label})`, () => run(mode));
+}
+
+async function freshStore(name: string, mode: Mode): Promise<{ store: OpenedStore; url: string }> {
 	await startPostgres();
-	const url = await createDatabase(name);
-	const store = await openStore(url, { batch });
+	const url = await createDatabase(`${name}${mode.suffix}`);
+	const store = await openStore(url, { batch: mode.batch });
 	opened.push(store);
 	return { store, url };
 }
 
-for (const mode of MODES) {
-	test(`mixed workload with random faults on the Drizzle store, ${mode.label}, ${SECONDS} s`, async () => {
-		const started = performance.now();
-		const { store: inner } = await freshStore(`rel_faults${mode.suffix}`, mode.batch);
-		const seed = Number(process.env.RELIABILITY_SEED ?? 20261128);
-		const store = faultyStore(inner, { seed, before: 0.05, after: 0.05, hang: 0.01, hangMs: 350 });
-		const events: TokenEvent[] = [];
-		const service = createTokenService({ ...SERVICE, store, storeTimeout: "200ms", onEvent: (event) => events.push(event) });
-		const random = seededRandom(seed ^ 0x9e37);
-		const report = await runWorkload({
-			service,
-			store,
-			inspect: inner,
-			serviceOptions: SERVICE,
-			events,
-			now: () => new Date(),
-			clients: 30,
-			rounds: 1_000_000,
-			deadline: Date.now() + SECONDS * 1000,
-			random,
-			between: () => sleep(random() * 20),
-			attempts: 20,
-			retryDelayMs: 25,
-			storeTimeoutMs: 200,
-			burstShare: 0.3,
-			logoutShare: 0.05,
-			subjectPrefix: "pg",
-			probeLimit: 5,
-		});
-		const stats = store.stats();
-		const lostLogins = store.faults.filter((fault) => fault.method === "createSession" && fault.committed === true).length;
-		recordScenario(`store-faults-postgres${mode.suffix}`, { report, stats, durationMs: performance.now() - started, seed }, { print: true });
-		assert.equal(report.violations, []);
-		assert.is(report.sessionsLost, 0);
-		assert.is(report.spuriousRevocations, 0);
-		assert.is(report.gaveUp, 0);
-		assert.is(report.orphanSessions, lostLogins);
-		assert.ok(report.beforeUnchanged > 0 && report.afterHealed > 0 && report.hangsTimedOut > 0, JSON.stringify(report));
+eachMode(`mixed workload with random faults on the Drizzle store, ${SECONDS} s`, async (mode) => {
+	const started = performance.now();
+	const { store: inner } = await freshStore("rel_faults", mode);
+	const seed = Number(process.env.RELIABILITY_SEED ?? 20261128);
+	const store = faultyStore(inner, { seed, before: 0.05, after: 0.05, hang: 0.01, hangMs: 350 });
+	const events: TokenEvent[] = [];
+	const service = createTokenService({ ...SERVICE, store, storeTimeout: "200ms", onEvent: (event) => events.push(event) });
+	const random = seededRandom(seed ^ 0x9e37);
+	const report = await runWorkload({
+		service,
+		store,
+		inspect: inner,
+		serviceOptions: SERVICE,
+		events,
+		now: () => new Date(),
+		clients: 30,
+		rounds: 1_000_000,
+		deadline: Date.now() + SECONDS * 1000,
+		random,
+		between: () => sleep(random() * 20),
+		attempts: 20,
+		retryDelayMs: 25,
+		storeTimeoutMs: 200,
+		burstShare: 0.3,
+		logoutShare: 0.05,
+		subjectPrefix: "pg",
+		probeLimit: 5,
 	});
+	const stats = store.stats();
+	const lostLogins = store.faults.filter((fault) => fault.method === "createSession" && fault.committed === true).length;
+	recordScenario(`store-faults-postgres${mode.suffix}`, { report, stats, durationMs: performance.now() - started, seed }, { print: true });
+	assert.equal(report.violations, []);
+	assert.is(report.sessionsLost, 0);
+	assert.is(report.spuriousRevocations, 0);
+	assert.is(report.gaveUp, 0);
+	assert.is(report.orphanSessions, lostLogins);
+	assert.ok(report.beforeUnchanged > 0 && report.afterHealed > 0 && report.hangsTimedOut > 0, JSON.stringify(report));
+});
 
-	test(`a rotation blocked on a row lock past storeTimeout: 503 for the client, the statement commits late, the retry gets that same successor (${mode.label})`, async () => {
-		const { store, url } = await freshStore(`rel_lock${mode.suffix}`, mode.batch);
-		const locker = postgres(url, { max: 1, fetch_types: false, onnotice: () => {} });
-		clients.push(locker);
-		const events: TokenEvent[] = [];
-		const service = createTokenService({ ...SERVICE, store, storeTimeout: "200ms", onEvent: (event) => events.push(event) });
-		const sessions = await Promise.all(Array.from({ length: 8 }, (_, i) => service.issue({ subject: `locked-${i}` })));
-		const ids = sessions.map((session) => session.sessionId);
-		let failedFast = 0;
-		const lockHeldMs = 1500;
-		await locker.begin(async (tx) => {
-			await tx`select 1 from refresh_kit_sessions where id in ${tx(ids)} for update`;
-			await Promise.all(
-				sessions.map(async (session) => {
-					const startedAt = performance.now();
-					await rejects(service.exchange(session.refreshToken), "ERR_STORE_UNAVAILABLE");
-					const elapsed = performance.now() - startedAt;
-					assert.ok(elapsed >= 195 && elapsed < lockHeldMs, `failed after ${elapsed.toFixed(0)} ms`);
-					failedFast++;
-				}),
-			);
-			await sleep(lockHeldMs - 200);
-		});
-		// The abandoned UPDATEs were only waiting for the lock: they commit now.
-		let committed = 0;
-		for (let i = 0; i < 50 && committed < ids.length; i++) {
-			committed = 0;
-			for (const id of ids) if ((await store.findSession(id))?.generation === 1) committed++;
-			if (committed < ids.length) await sleep(20);
-		}
-		assert.is(committed, ids.length, "every blocked rotation committed after the lock was released");
-		for (const session of sessions) {
-			const retry = await service.exchange(session.refreshToken);
-			const row = await store.findSession(session.sessionId);
-			assert.is(row?.generation, 1, "the retry did not rotate again");
-			assert.is(hex(row?.tokenHash), tokenHashHex(retry.refreshToken), "the retry got the successor the late statement created");
-			const next = await service.exchange(retry.refreshToken);
-			assert.is(next.sessionId, session.sessionId);
-		}
-		assert.ok(!events.some((event) => event.type === "reuse-detected" || event.type === "revoked"));
-		recordScenario(
-			`postgres-row-lock-late-commit${mode.suffix}`,
-			{ sessions: ids.length, failedWith503: failedFast, lockHeldMs, lateCommits: committed, healedByGrace: events.filter((e) => e.type === "grace-replayed").length },
-			{ print: true },
+eachMode("a rotation blocked on a row lock past storeTimeout: 503 for the client, the statement commits late, the retry gets that same successor", async (mode) => {
+	const { store, url } = await freshStore("rel_lock", mode);
+	const locker = postgres(url, { max: 1, fetch_types: false, onnotice: () => {} });
+	clients.push(locker);
+	const events: TokenEvent[] = [];
+	const service = createTokenService({ ...SERVICE, store, storeTimeout: "200ms", onEvent: (event) => events.push(event) });
+	const sessions = await Promise.all(Array.from({ length: 8 }, (_, i) => service.issue({ subject: `locked-${i}` })));
+	const ids = sessions.map((session) => session.sessionId);
+	let failedFast = 0;
+	const lockHeldMs = 1500;
+	await locker.begin(async (tx) => {
+		await tx`select 1 from refresh_kit_sessions where id in ${tx(ids)} for update`;
+		await Promise.all(
+			sessions.map(async (session) => {
+				const startedAt = performance.now();
+				await rejects(service.exchange(session.refreshToken), "ERR_STORE_UNAVAILABLE");
+				const elapsed = performance.now() - startedAt;
+				assert.ok(elapsed >= 195 && elapsed < lockHeldMs, `failed after ${elapsed.toFixed(0)} ms`);
+				failedFast++;
+			}),
 		);
+		await sleep(lockHeldMs - 200);
 	});
+	// The abandoned UPDATEs were only waiting for the lock: they commit now.
+	let committed = 0;
+	for (let i = 0; i < 50 && committed < ids.length; i++) {
+		committed = 0;
+		for (const id of ids) if ((await store.findSession(id))?.generation === 1) committed++;
+		if (committed < ids.length) await sleep(20);
+	}
+	assert.is(committed, ids.length, "every blocked rotation committed after the lock was released");
+	for (const session of sessions) {
+		const retry = await service.exchange(session.refreshToken);
+		const row = await store.findSession(session.sessionId);
+		assert.is(row?.generation, 1, "the retry did not rotate again");
+		assert.is(hex(row?.tokenHash), tokenHashHex(retry.refreshToken), "the retry got the successor the late statement created");
+		const next = await service.exchange(retry.refreshToken);
+		assert.is(next.sessionId, session.sessionId);
+	}
+	assert.ok(!events.some((event) => event.type === "reuse-detected" || event.type === "revoked"));
+	recordScenario(`postgres-row-lock-late-commit${mode.suffix}`, { sessions: ids.length, failedWith503: failedFast, lockHeldMs, lateCommits: committed, healedByGrace: events.filter((e) => e.type === "grace-replayed").length }, { print: true });
+});
 
-	test(`idle, absolute and grace boundaries decided in SQL: the same verdict on every repetition (${mode.label})`, async () => {
-		const { store } = await freshStore(`rel_boundaries${mode.suffix}`, mode.batch);
-		const repeats = Number(process.env.BOUNDARY_REPEATS ?? 25);
-		const results = await boundaryDecisions(store, repeats);
-		recordScenario(`boundaries-postgres${mode.suffix}`, { repeats, results }, { print: true });
-		for (const result of results) assert.equal(result.outcomes, { [result.expected]: repeats }, result.name);
-	});
-}
+eachMode("idle, absolute and grace boundaries decided in SQL: the same verdict on every repetition", async (mode) => {
+	const { store } = await freshStore("rel_boundaries", mode);
+	const repeats = Number(process.env.BOUNDARY_REPEATS ?? 25);
+	const results = await boundaryDecisions(store, repeats);
+	recordScenario(`boundaries-postgres${mode.suffix}`, { repeats, results }, { print: true });
+	for (const result of results) assert.equal(result.outcomes, { [result.expected]: repeats }, result.name);
+});
 
 test.run();
