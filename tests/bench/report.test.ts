@@ -164,7 +164,7 @@ markdown("100 M sessions: never judged here, projected from the largest table me
 	const text = renderMarkdown(report(results));
 	const row = line(text, "| p50 at 100 M");
 	assert.ok(row.startsWith("| p50 at 100 M sessions ≤ 1.5× p50 at 10 k (issue 15) | not evaluated | not measured here: 34.3 GB on disk and about 16 min of bulk load"), row);
-	assert.ok(row.includes("the primary key grows from 2 to 3 levels"), row);
+	assert.ok(row.includes("the primary key has 2 levels above its leaves at 10,000,000 and would have 3"), row);
 	assert.ok(text.includes("| 10,000,000 | 1,500 (1,400–1,600) |"));
 	assert.ok(text.includes("| 301.0 MB, 2 | 99.9 % / 100.0 % |"));
 	// 34.3 GB against the test machine's 8 GiB: the projection says what does not fit.
