@@ -140,7 +140,7 @@ function hundredMillionTarget(results: Results): Target {
 		label,
 		threshold: P50_LIMIT,
 		points: [],
-		note: `not measured here: ${gb(projection.totalBytes)} on disk and about ${(projection.loadSeconds / 60).toFixed(0)} min of bulk load at the measured rate, on a shared 2-core machine. Projection from ${largest.size.toLocaleString("en-US")} (p50 ratio ${fmtRatio(largest.load.p50.median / largest.baseline.p50.median)}): the primary key has ${projection.measuredLevels.map((entry) => `${entry.levels} levels above its leaves at ${entry.size.toLocaleString("en-US")}`).join(", ")} and would have ${projection.projectedLevels} (one more page per lookup): projected within 1.5× while the pages a rotation touches stay in memory, which section 5 weighs against the machine's RAM.`,
+		note: `not measured here: ${gb(projection.totalBytes)} on a shared disk and at least ${(projection.loadSeconds / 60).toFixed(0)} min of bulk load and index builds on a shared 2-core machine. Projection from ${largest.size.toLocaleString("en-US")} (p50 ratio ${fmtRatio(largest.load.p50.median / largest.baseline.p50.median)}): the primary key has ${projection.measuredLevels.map((entry) => `${entry.levels} levels above its leaves at ${entry.size.toLocaleString("en-US")}`).join(", ")} and would have ${projection.projectedLevels} (one more page per lookup): projected within 1.5× while the pages a rotation touches stay in memory, which section 5 weighs against the machine's RAM.`,
 	});
 }
 

@@ -163,7 +163,7 @@ markdown("100 M sessions: never judged here, projected from the largest table me
 	results.scale.push({ size: 10_000_000, fill: { rows: 9_990_000, seconds: 96 }, disk, load: http("rotate", 10, [1500, 1400, 1600], [6000, 5500, 6500]), baseline: http("rotate", 10, [1500, 1400, 1600], [6000, 5000, 7000]), hitRatio: { heap: 0.999, index: 1 } });
 	const text = renderMarkdown(report(results));
 	const row = line(text, "| p50 at 100 M");
-	assert.ok(row.startsWith("| p50 at 100 M sessions ≤ 1.5× p50 at 10 k (issue 15) | not evaluated | not measured here: 34.3 GB on disk and about 16 min of bulk load"), row);
+	assert.ok(row.startsWith("| p50 at 100 M sessions ≤ 1.5× p50 at 10 k (issue 15) | not evaluated | not measured here: 34.3 GB on a shared disk and at least 16 min of bulk load"), row);
 	assert.ok(row.includes("the primary key has 2 levels above its leaves at 10,000,000 and would have 3"), row);
 	assert.ok(text.includes("| 10,000,000 | 1,500 (1,400–1,600) |"));
 	assert.ok(text.includes("| 301.0 MB, 2 | 99.9 % / 100.0 % |"));
