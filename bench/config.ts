@@ -2,6 +2,7 @@
 // at once with a clear message instead of being ignored, or failing, after minutes of measuring.
 import { join } from "node:path";
 import { BENCH_DIR } from "./lib/proc.js";
+import { WORKLOAD_KEYS } from "./sections/servers.js";
 
 /** The sections `--skip` can leave out, in the order the run measures them. */
 export const SECTIONS = ["core", "roundtrips", "http", "profile", "demo", "memory", "scale"] as const;
@@ -21,6 +22,14 @@ export interface Config {
 	demoMs: number;
 	/** --pin: load generator and pgbench on CPU 0, servers on CPU 1 (taskset); PostgreSQL unpinned. */
 	pin: boolean;
+	/** --batch: the refresh-kit servers' store batches rotations ("on", the store's default) or runs one statement per refresh ("off"). */
+	batch: "on" | "off";
+	/** --workloads: only these section-3 workloads (keys of bench/sections/servers.ts); null = all. */
+	workloads: ReadonlySet<string> | null;
+	/** --base-tree: the root of a checkout from before refresh.secret, whose rotate and reuse servers run beside ours (issue 10). */
+	baseTree: string | null;
+	/** --before-tree: the root of a checkout from before this tree's performance work, whose rotate server runs beside ours (before/after). */
+	beforeTree: string | null;
 	skip: Set<SectionName>;
 	/** Where RESULTS.md goes; null with --no-write (the CI smoke run must not touch the committed file). */
 	out: string | null;
@@ -31,7 +40,7 @@ export interface Config {
 }
 
 /** What the report needs to know about how the figures were taken. */
-export type RunSettings = Pick<Config, "quick" | "runs" | "warmupMs" | "durationMs" | "concurrency" | "pool" | "core" | "scaleConcurrency" | "demoMs" | "pin">;
+export type RunSettings = Pick<Config, "quick" | "runs" | "warmupMs" | "durationMs" | "concurrency" | "pool" | "core" | "scaleConcurrency" | "demoMs" | "pin" | "batch">;
 
 export const USAGE = `usage: npm run bench [-- options]
 
@@ -42,6 +51,11 @@ export const USAGE = `usage: npm run bench [-- options]
   --max-sessions N    largest table of the scale section
   --skip a,b          leave out sections: ${SECTIONS.join(",")}
   --pin               load generator and pgbench on CPU 0, servers on CPU 1 (taskset)
+  --batch on|off      whether refresh-kit's servers batch rotations (default on, the store's default)
+  --concurrency a,b   section 3's connection counts (default 1,10,50)
+  --workloads a,b     section 3 runs only these workloads (${WORKLOAD_KEYS.join(",")})
+  --base-tree DIR     also run the rotate and reuse servers of a checkout from before refresh.secret
+  --before-tree DIR   also run the rotate server of a checkout from before the performance work
   --out FILE          where the report goes (default bench/RESULTS.md)
   --no-write          print the summary only, write no report
   --json FILE         also write the raw results as JSON
@@ -54,7 +68,7 @@ export class UsageError extends Error {
 }
 
 const FLAGS = new Set(["quick", "pin", "no-write", "help"]);
-const VALUES = new Set(["runs", "duration", "pool", "max-sessions", "skip", "out", "json", "render"]);
+const VALUES = new Set(["runs", "duration", "pool", "max-sessions", "skip", "out", "json", "render", "batch", "workloads", "base-tree", "before-tree", "concurrency"]);
 
 /**
  * Reads `--name value`, `--name=value` and bare flags; anything else is a UsageError.
@@ -74,7 +88,7 @@ export function parseConfig(argv: readonly string[]): Config {
 		runs,
 		warmupMs: quick ? 400 : 700,
 		durationMs: duration * 1000,
-		concurrency: [10, 50],
+		concurrency: concurrencyList(values.get("concurrency")),
 		pool: positive(values, "pool", { whole: true }) ?? 10,
 		core: quick ? { runs: 1, ms: 300, concurrency: 32 } : { runs, ms: 1000, concurrency: 32 },
 		memorySessions: quick ? 50_000 : 1_000_000,
@@ -82,6 +96,10 @@ export function parseConfig(argv: readonly string[]): Config {
 		scaleConcurrency: 10,
 		demoMs: quick ? 1500 : 8000,
 		pin: flags.has("pin"),
+		batch: batchMode(values.get("batch")),
+		workloads: workloadList(values.get("workloads")),
+		baseTree: values.get("base-tree") ?? null,
+		beforeTree: values.get("before-tree") ?? null,
 		skip: sectionList(values.get("skip")),
 		out: flags.has("no-write") ? null : (values.get("out") ?? join(BENCH_DIR, "RESULTS.md")),
 		json: values.get("json") ?? null,
@@ -128,7 +146,27 @@ function sectionList(text: string | undefined): Set<SectionName> {
 	return new Set(names as SectionName[]);
 }
 
+function batchMode(text: string | undefined): "on" | "off" {
+	if (text === undefined || text === "on" || text === "off") return text ?? "on";
+	throw new UsageError(`--batch must be "on" or "off", got "${text}"`);
+}
+
+function concurrencyList(text: string | undefined): number[] {
+	if (text === undefined) return [1, 10, 50];
+	const values = text.split(",").map(Number);
+	if (values.length === 0 || values.some((value) => !Number.isSafeInteger(value) || value < 1 || value > 200)) throw new UsageError(`--concurrency must be connection counts from 1 to 200, got "${text}"`);
+	return [...new Set(values)].sort((a, b) => a - b);
+}
+
+function workloadList(text: string | undefined): ReadonlySet<string> | null {
+	if (text === undefined) return null;
+	const names = text.split(",").filter((name) => name !== "");
+	const unknown = names.filter((name) => !(WORKLOAD_KEYS as readonly string[]).includes(name));
+	if (unknown.length > 0 || names.length === 0) throw new UsageError(`--workloads: unknown workload ${unknown.map((name) => `"${name}"`).join(", ") || "(none given)"} (workloads: ${WORKLOAD_KEYS.join(", ")})`);
+	return new Set(names);
+}
+
 export function runSettings(config: Config): RunSettings {
-	const { quick, runs, warmupMs, durationMs, concurrency, pool, core, scaleConcurrency, demoMs, pin } = config;
-	return { quick, runs, warmupMs, durationMs, concurrency, pool, core, scaleConcurrency, demoMs, pin };
+	const { quick, runs, warmupMs, durationMs, concurrency, pool, core, scaleConcurrency, demoMs, pin, batch } = config;
+	return { quick, runs, warmupMs, durationMs, concurrency, pool, core, scaleConcurrency, demoMs, pin, batch };
 }

@@ -3,9 +3,8 @@
 //
 // - floor: the crypto an exchange must do, with the fastest primitives Node offers: the HS256
 //   access token as one node:crypto HMAC-SHA256 over the JWS signing input (header cached,
-//   payload JSON + base64url, as the core now does with @oslojs), two SHA-256 of 32 bytes
-//   (presented and successor secrets), one HMAC-SHA256 (the successor seal) and 48 CSPRNG
-//   bytes (successor secret + jti);
+//   payload JSON + base64url, as the core does), three HMAC-SHA256 (the presented and the
+//   successor token hash, the successor seal) and 48 CSPRNG bytes (successor secret + jti);
 // - exchange: `service.exchange(token)`, chained, rotate mode, memory store;
 // - jose: `jwtVerify(token, cryptoKey, options)` with the service's exact verify options;
 // - verify: `service.verify(token)`.
@@ -73,7 +72,7 @@ const verifyOptions = {
 	requiredClaims: ["sub", "exp", "iat", "jti", "sid"],
 };
 
-const sealLabel = Buffer.from("refresh-kit/v1 successor seal");
+const sealLabel = Buffer.from("refresh-kit/v2 successor seal");
 
 // The presented secret comes with the request; only the successor and the jti are drawn.
 const presented = getRandomValues(new Uint8Array(32));
@@ -81,12 +80,18 @@ const presented = getRandomValues(new Uint8Array(32));
 const floorHeader = Buffer.from(JSON.stringify({ alg: "HS256", kid, typ: "at+jwt" })).toString("base64url");
 const floorTokens = { last: "" };
 
+// What an exchange keys since refresh.secret (issue 10): the presented and the successor token
+// hash are HMACs under the refresh secret's hash key, the seal pad an HMAC under its seal key.
+const hashKey = createHash("sha256").update("floor hash key").digest();
+const sealKey = createHash("sha256").update("floor seal key").digest();
+const familyProof = getRandomValues(new Uint8Array(16));
+
 async function floorOp(): Promise<void> {
 	const successor = new Uint8Array(32);
 	getRandomValues(successor);
-	const presentedHash = createHash("sha256").update(presented).digest();
-	const successorHash = createHash("sha256").update(successor).digest();
-	createHmac("sha256", presented).update(sealLabel).update(successorHash).digest();
+	const presentedHash = createHmac("sha256", hashKey).update(familyProof).update(presented).digest();
+	const successorHash = createHmac("sha256", hashKey).update(familyProof).update(successor).digest();
+	createHmac("sha256", sealKey).update(sealLabel).update(presented).update(successorHash).digest();
 	void presentedHash;
 	const now = Math.floor(Date.now() / 1000);
 	const jti = new Uint8Array(16);

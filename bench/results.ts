@@ -56,6 +56,8 @@ export interface ScalePoint {
 	disk: DiskUsage;
 	load: HttpSummary;
 	baseline: HttpSummary;
+	/** Share of the table's and its indexes' block requests served from shared buffers during the load runs at this size. */
+	hitRatio?: { heap: number; index: number };
 }
 
 export interface PruneData {

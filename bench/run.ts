@@ -1,4 +1,4 @@
-// refresh-kit benchmarks: `npm run bench` (full, < 15 min) or `npm run bench -- --quick` (< 90 s,
+// refresh-kit benchmarks: `npm run bench` (full, about 25 min) or `npm run bench -- --quick` (< 90 s,
 // the CI smoke: proves the harness works, never gates on targets). Prints a summary and writes
 // bench/RESULTS.md. See bench/README.md for what each section measures and how, and USAGE in
 // bench/config.ts for the options.
@@ -23,7 +23,7 @@ import { runMemoryStore } from "./sections/memory.js";
 import { runRotateProfile } from "./sections/profile.js";
 import { runRoundTrips } from "./sections/roundtrips.js";
 import { runScale } from "./sections/scale.js";
-import { serverDefs, startServers } from "./sections/servers.js";
+import { BASE_DATABASE, serverDefs, startServers } from "./sections/servers.js";
 
 /** Filler sessions in the HTTP section's table (ids 1..10 000); the scale section grows another database. */
 const FILLER_ROWS = 10_000;
@@ -51,6 +51,7 @@ async function measure(config: Config): Promise<void> {
 			// Creates the refresh-kit table (migrate) so filler and statement capture can run first.
 			const { openStore } = await import("../storage/drizzle/index.js");
 			await (await openStore(pg.url("bench"), { maxConnections: 1 })).close();
+			if (config.baseTree !== null) pg.psql(`create database ${BASE_DATABASE}`);
 			const statement = await captureRotateStatement(pg.url("bench"));
 			results.statement = statement;
 			await growFiller(pg, "bench", 0, FILLER_ROWS);

@@ -1,10 +1,10 @@
 // RFC 9068 access tokens: signing with the pinned key, verification with the algorithm,
 // `typ`, `iss`, `aud` and `exp` all checked.
-import { encodeBase64urlNoPadding } from "@oslojs/encoding";
 import { jwtVerify, SignJWT, type CryptoKey, type JWTHeaderParameters, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions } from "jose";
-import { hmacSha256, randomBytes, utf8 } from "./crypto.js";
+import { encodeBase64url, mac, macKey, randomBytes, utf8, type MacKey } from "./crypto.js";
 import { TokenError } from "./errors.js";
 import type { KeyRing, ResolvedKey } from "./keys.js";
+import { verifyOwnHs256 } from "./own-hs256.js";
 
 /** The claims of a verified access token. */
 export interface AccessClaims extends JWTPayload {
@@ -49,7 +49,7 @@ export async function signAccessToken(ring: KeyRing, settings: AccessTokenSettin
 		aud: settings.audience,
 		exp: input.expiresAt,
 		iat: input.issuedAt,
-		jti: encodeBase64urlNoPadding(randomBytes(16)),
+		jti: encodeBase64url(randomBytes(16)),
 		sid: input.sessionId,
 	};
 	if (settings.clientId !== null) payload.client_id = settings.clientId;
@@ -59,15 +59,44 @@ export async function signAccessToken(ring: KeyRing, settings: AccessTokenSettin
 		// of every exchange (cost: bench/README.md, "known costs"). The bytes are the same: jose
 		// serializes header and payload with JSON.stringify too, and tests verify every signed
 		// token with jose.
-		const input = `${encodedHeader(key)}.${encodeBase64urlNoPadding(utf8(JSON.stringify(payload)))}`;
-		return `${input}.${encodeBase64urlNoPadding(hmacSha256(key.hmacSecret, utf8(input)))}`;
+		const input = `${encodedHeader(key)}.${encodeBase64url(utf8(JSON.stringify(payload)))}`;
+		return `${input}.${encodeBase64url(mac(hmacKeyOf(key, key.hmacSecret), utf8(input)))}`;
 	}
 	const signKey = await (key.signKey as () => Promise<CryptoKey>)();
+	const params = DIRECT_SIGNING[key.alg];
+	if (params !== undefined) {
+		// ES256 and EdDSA: the same JWS (RFC 7515 §5.1; Web Crypto's ECDSA signature is already the
+		// r || s of RFC 7518 §3.4) signed by one Web Crypto call, without SignJWT's per-call deep
+		// copy of the claims and header checks (bench/README.md, "known costs").
+		const input = `${encodedHeader(key)}.${encodeBase64url(utf8(JSON.stringify(payload)))}`;
+		const signature = new Uint8Array(await crypto.subtle.sign(params, signKey as unknown as Parameters<SubtleSign>[1], utf8(input) as Uint8Array<ArrayBuffer>));
+		return `${input}.${encodeBase64url(signature)}`;
+	}
 	return new SignJWT(payload).setProtectedHeader(protectedHeader(key)).sign(signKey);
 }
 
+type SubtleSign = typeof crypto.subtle.sign;
+
+/** Web Crypto's parameters for the algorithms signed without jose; RS256 stays with jose (it checks the modulus). */
+const DIRECT_SIGNING: Partial<Record<ResolvedKey["alg"], Parameters<SubtleSign>[0]>> = {
+	ES256: { name: "ECDSA", hash: "SHA-256" },
+	EdDSA: { name: "Ed25519" },
+};
+
 function protectedHeader(key: ResolvedKey): JWTHeaderParameters {
 	return { alg: key.alg, kid: key.kid, typ: "at+jwt" };
+}
+
+const macKeys = new WeakMap<ResolvedKey, MacKey>();
+
+/** The HS256 secret prepared for HMAC once per key. */
+function hmacKeyOf(key: ResolvedKey, secret: Uint8Array): MacKey {
+	let prepared = macKeys.get(key);
+	if (prepared === undefined) {
+		prepared = macKey(secret);
+		macKeys.set(key, prepared);
+	}
+	return prepared;
 }
 
 const encodedHeaders = new WeakMap<ResolvedKey, string>();
@@ -76,7 +105,7 @@ const encodedHeaders = new WeakMap<ResolvedKey, string>();
 function encodedHeader(key: ResolvedKey): string {
 	let encoded = encodedHeaders.get(key);
 	if (encoded === undefined) {
-		encoded = encodeBase64urlNoPadding(utf8(JSON.stringify(protectedHeader(key))));
+		encoded = encodeBase64url(utf8(JSON.stringify(protectedHeader(key))));
 		encodedHeaders.set(key, encoded);
 	}
 	return encoded;
@@ -109,9 +138,18 @@ export function createAccessTokenVerifier(ring: KeyRing, settings: VerifySetting
 		byHeader.set(encodedHeader(key), cryptoKey);
 		return cryptoKey;
 	}
-	return createVerifierFunction(getKey, ring.algorithms, settings, function knownKey(token: string): CryptoKey | undefined {
-		return byHeader.get(token.slice(0, token.indexOf(".")));
-	});
+	// The service's own HS256 tokens are checked without jose when they pass (see own-hs256.ts).
+	const ownHs256 = new Map<string, MacKey>();
+	for (const key of ring.all) if (key.hmacSecret !== null) ownHs256.set(encodedHeader(key), hmacKeyOf(key, key.hmacSecret));
+	return createVerifierFunction(
+		getKey,
+		ring.algorithms,
+		settings,
+		function knownKey(token: string): CryptoKey | undefined {
+			return byHeader.get(token.slice(0, token.indexOf(".")));
+		},
+		ownHs256.size === 0 ? undefined : (token) => verifyOwnHs256(token, ownHs256, settings),
+	);
 }
 
 export function createVerifierFunction(
@@ -119,6 +157,8 @@ export function createVerifierFunction(
 	algorithms: string[],
 	settings: VerifySettings,
 	knownKey?: (token: string) => CryptoKey | undefined,
+	/** Claims of a token it accepts without jose, or null to ask jose (see own-hs256.ts). */
+	accepted?: (token: string) => AccessClaims | null,
 ): (token: unknown) => Promise<AccessClaims> {
 	// One options object for every call (a fresh object per call is a measurable share of
 	// verify's cost, bench/README.md); jose reads `currentDate` once per verification, so the
@@ -138,6 +178,8 @@ export function createVerifierFunction(
 		if (typeof token !== "string" || token.length === 0 || token.length > MAX_ACCESS_TOKEN_LENGTH) {
 			throw new TokenError("ERR_ACCESS_TOKEN_INVALID", "access token is missing or not a compact JWT");
 		}
+		const own = accepted?.(token);
+		if (own !== undefined && own !== null) return own;
 		let payload: JWTPayload;
 		try {
 			({ payload } = await jwtVerify(token, knownKey?.(token) ?? (getKey as JWTVerifyGetKey), options));

@@ -2,7 +2,7 @@
 // every reuse-mode token is keyed by it, so nothing in the store, in a query log or in a backup,
 // combined with any number of retired tokens, yields a live token; and a party that only holds
 // the access-token signing keys (every HS256 verifier does) cannot mint a refresh token.
-import { hmacSha256, utf8 } from "./crypto.js";
+import { hmacSha256, macKey, utf8, type MacKey } from "./crypto.js";
 import { TokenError } from "./errors.js";
 
 /** At least 256 bits: the secret is a key, never a password (nothing stretches it). */
@@ -21,6 +21,10 @@ export interface RefreshKey {
 	sealKey: Uint8Array;
 	/** Derives reuse mode's tokens from session ids. */
 	reuseKey: Uint8Array;
+	/** The three keys prepared for HMAC once, since every exchange uses them. */
+	hashMac: MacKey;
+	sealMac: MacKey;
+	reuseMac: MacKey;
 }
 
 export interface RefreshKeyRing {
@@ -67,11 +71,17 @@ export function resolveRefreshSecrets(option: unknown, signingSecrets: readonly 
 
 function deriveRefreshKey(secret: Uint8Array): RefreshKey {
 	const id = hmacSha256(secret, utf8("refresh-kit/v2 key id"));
+	const hashKey = hmacSha256(secret, utf8("refresh-kit/v2 token hash key"));
+	const sealKey = hmacSha256(secret, utf8("refresh-kit/v2 successor seal key"));
+	const reuseKey = hmacSha256(secret, utf8("refresh-kit/v2 reuse-mode key"));
 	return {
 		id: (((id[0] as number) << 24) | ((id[1] as number) << 16) | ((id[2] as number) << 8) | (id[3] as number)) >>> 0,
-		hashKey: hmacSha256(secret, utf8("refresh-kit/v2 token hash key")),
-		sealKey: hmacSha256(secret, utf8("refresh-kit/v2 successor seal key")),
-		reuseKey: hmacSha256(secret, utf8("refresh-kit/v2 reuse-mode key")),
+		hashKey,
+		sealKey,
+		reuseKey,
+		hashMac: macKey(hashKey),
+		sealMac: macKey(sealKey),
+		reuseMac: macKey(reuseKey),
 	};
 }
 

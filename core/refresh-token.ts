@@ -7,7 +7,7 @@
 // refresh secret named by the key id. The session id is public (it is the `sid` claim); the family
 // proof lets the server tell a genuine old token of a session (reuse) from a forgery that merely
 // names a known session id; the 256-bit secret is what makes the token a credential.
-import { concatBytes, constantTimeEqual, hmacSha256, randomBytes, sha256, utf8, xorBytes } from "./crypto.js";
+import { concatBytes, constantTimeEqual, decodeBase64url, encodeBase64url, mac, randomBytes, sha256, utf8, xorBytes } from "./crypto.js";
 import type { RefreshKey, RefreshKeyRing } from "./refresh-keys.js";
 
 const PREFIX_V2 = "rk2_";
@@ -24,9 +24,6 @@ const V1_LENGTH = PREFIX_V1.length + encodedLength(V1_BYTES); // 90
 /** A v2 seal: the sealing key's id, then the successor secret under a one-time pad. */
 export const SEALED_SUCCESSOR_BYTES = KEY_ID_BYTES + SECRET_BYTES; // 36
 
-const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-const SEXTET = new Int8Array(128).fill(-1);
-for (let i = 0; i < ALPHABET.length; i++) SEXTET[ALPHABET.charCodeAt(i)] = i;
 const HEX_PAIRS = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, "0"));
 
 const SEAL_LABEL = utf8("refresh-kit/v2 successor seal");
@@ -72,8 +69,8 @@ export function formatRefreshToken(parts: RefreshTokenParts): string {
 export function parseRefreshToken(token: unknown): RefreshTokenParts | null {
 	if (typeof token !== "string") return null;
 	if (token.length === REFRESH_TOKEN_LENGTH && token.startsWith(PREFIX_V2)) {
-		const bytes = decodeBase64url(token, PREFIX_V2.length, V2_BYTES);
-		if (bytes === null) return null;
+		const bytes = decodeBase64url(token, PREFIX_V2.length);
+		if (bytes === null || bytes.length !== V2_BYTES) return null;
 		const proofAt = SESSION_ID_BYTES + KEY_ID_BYTES;
 		return {
 			sessionId: uuidFromBytes(bytes.subarray(0, SESSION_ID_BYTES)),
@@ -83,8 +80,8 @@ export function parseRefreshToken(token: unknown): RefreshTokenParts | null {
 		};
 	}
 	if (token.length === V1_LENGTH && token.startsWith(PREFIX_V1)) {
-		const bytes = decodeBase64url(token, PREFIX_V1.length, V1_BYTES);
-		if (bytes === null) return null;
+		const bytes = decodeBase64url(token, PREFIX_V1.length);
+		if (bytes === null || bytes.length !== V1_BYTES) return null;
 		return {
 			sessionId: uuidFromBytes(bytes.subarray(0, SESSION_ID_BYTES)),
 			keyId: null,
@@ -114,7 +111,7 @@ export function hashFamilyProof(familyProof: Uint8Array): Uint8Array {
  */
 export function hashToken(key: RefreshKey | null, familyProof: Uint8Array, secret: Uint8Array): Uint8Array {
 	const message = concatBytes(familyProof, secret);
-	return key === null ? sha256(message) : hmacSha256(key.hashKey, message);
+	return key === null ? sha256(message) : mac(key.hashMac, message);
 }
 
 /**
@@ -142,7 +139,7 @@ export function unsealSuccessor(ring: RefreshKeyRing, sealed: Uint8Array, presen
 }
 
 function sealPad(key: RefreshKey, presentedSecret: Uint8Array, successorHash: Uint8Array): Uint8Array {
-	return hmacSha256(key.sealKey, concatBytes(SEAL_LABEL, presentedSecret, successorHash));
+	return mac(key.sealMac, concatBytes(SEAL_LABEL, presentedSecret, successorHash));
 }
 
 /**
@@ -155,8 +152,8 @@ export function deriveReusableToken(key: RefreshKey, sessionId: string): Refresh
 	return {
 		sessionId,
 		keyId: key.id,
-		familyProof: hmacSha256(key.reuseKey, concatBytes(REUSE_FAMILY_LABEL, id)).slice(0, FAMILY_PROOF_BYTES),
-		secret: hmacSha256(key.reuseKey, concatBytes(REUSE_SECRET_LABEL, id)),
+		familyProof: mac(key.reuseMac, concatBytes(REUSE_FAMILY_LABEL, id)).slice(0, FAMILY_PROOF_BYTES),
+		secret: mac(key.reuseMac, concatBytes(REUSE_SECRET_LABEL, id)),
 	};
 }
 
@@ -170,58 +167,6 @@ function readKeyId(bytes: Uint8Array, at: number): number {
 
 function encodedLength(byteLength: number): number {
 	return Math.ceil((byteLength * 4) / 3);
-}
-
-// Base64url (RFC 4648 §5, no padding) in one pass over fixed-length input. Decoding rejects any
-// character outside the alphabet and non-zero trailing bits, so every token has one spelling.
-function encodeBase64url(bytes: Uint8Array): string {
-	let out = "";
-	let i = 0;
-	for (; i + 3 <= bytes.length; i += 3) {
-		const n = ((bytes[i] as number) << 16) | ((bytes[i + 1] as number) << 8) | (bytes[i + 2] as number);
-		out += ALPHABET[n >> 18]! + ALPHABET[(n >> 12) & 63]! + ALPHABET[(n >> 6) & 63]! + ALPHABET[n & 63]!;
-	}
-	const rest = bytes.length - i;
-	if (rest === 1) {
-		const a = bytes[i] as number;
-		out += ALPHABET[a >> 2]! + ALPHABET[(a & 3) << 4]!;
-	} else if (rest === 2) {
-		const n = ((bytes[i] as number) << 8) | (bytes[i + 1] as number);
-		out += ALPHABET[n >> 10]! + ALPHABET[(n >> 4) & 63]! + ALPHABET[(n & 15) << 2]!;
-	}
-	return out;
-}
-
-function decodeBase64url(text: string, start: number, byteLength: number): Uint8Array | null {
-	const bytes = new Uint8Array(byteLength);
-	let o = 0;
-	let i = start;
-	for (; o + 3 <= byteLength; i += 4) {
-		const a = sextet(text, i), b = sextet(text, i + 1), c = sextet(text, i + 2), d = sextet(text, i + 3);
-		if ((a | b | c | d) < 0) return null;
-		const n = (a << 18) | (b << 12) | (c << 6) | d;
-		bytes[o++] = n >> 16;
-		bytes[o++] = (n >> 8) & 255;
-		bytes[o++] = n & 255;
-	}
-	const rest = byteLength - o;
-	if (rest === 1) {
-		const a = sextet(text, i), b = sextet(text, i + 1);
-		if ((a | b) < 0 || (b & 15) !== 0) return null;
-		bytes[o] = (a << 2) | (b >> 4);
-	} else if (rest === 2) {
-		const a = sextet(text, i), b = sextet(text, i + 1), c = sextet(text, i + 2);
-		if ((a | b | c) < 0 || (c & 3) !== 0) return null;
-		const n = (a << 10) | (b << 4) | (c >> 2);
-		bytes[o] = n >> 8;
-		bytes[o + 1] = n & 255;
-	}
-	return bytes;
-}
-
-function sextet(text: string, index: number): number {
-	const code = text.charCodeAt(index);
-	return code < 128 ? (SEXTET[code] as number) : -1;
 }
 
 function uuidFromBytes(bytes: Uint8Array): string {

@@ -13,8 +13,11 @@ import type { HubResponse } from "../fetch/types.js";
  * ```
  */
 export function writeResponse(res: ServerResponse, response: HubResponse): void {
-	// With writeHead before end, Node cannot know the length and would send the body chunked.
-	const body = response.body === null ? null : Buffer.from(response.body);
-	res.writeHead(response.status, body === null ? response.headers : { ...response.headers, "content-length": String(body.byteLength) });
-	res.end(body ?? undefined);
+	const { body } = response;
+	// With writeHead before end, Node cannot know the length and would send the body chunked. The
+	// body goes to end() as the string it is: Node then sends head and body as one string, where a
+	// Buffer would be copied first and queued as a second chunk.
+	res.writeHead(response.status, body === null ? response.headers : { ...response.headers, "content-length": String(Buffer.byteLength(body)) });
+	if (body === null) res.end();
+	else res.end(body, "utf8");
 }

@@ -12,14 +12,19 @@
 // Not measured, and simplified for that reason: login auto-registers an unknown username
 // (so the load generator can create its users) and compares a plain SHA-256 of the password.
 //
-// env: DATABASE_URL, POOL (postgres.js pool size, default 10), PORT (default: free)
-import { createHash, randomUUID } from "node:crypto";
+// SECRET=keyobject runs the same code with the secret imported once as a KeyObject
+// (`crypto.createSecretKey`), the one-line fix a user would make once they see that
+// jsonwebtoken tries to parse a string secret as a PEM key on every call.
+//
+// env: DATABASE_URL, POOL (postgres.js pool size, default 10), SECRET (string | keyobject), PORT (default: free)
+import { createHash, createSecretKey, randomUUID } from "node:crypto";
 import { createServer, type ServerResponse } from "node:http";
 import jwt from "jsonwebtoken";
 import postgres from "postgres";
 import { listen, readBody } from "../servers/listen.js";
 
-const secret = process.env.TUTORIAL_SECRET ?? "2c8a1a3e7f1e4b0d9c6f5a4e3d2c1b0a9f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c";
+const secretText = process.env.TUTORIAL_SECRET ?? "2c8a1a3e7f1e4b0d9c6f5a4e3d2c1b0a9f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c";
+const secret = process.env.SECRET === "keyobject" ? createSecretKey(Buffer.from(secretText)) : secretText;
 // Feathers' default `authentication.jwtOptions`, except a 15-minute access token like refresh-kit's.
 const accessTokenOptions: jwt.SignOptions = {
 	header: { typ: "access", alg: "HS256" },

@@ -92,6 +92,8 @@ export interface DiskUsage {
 	heapBytes: number;
 	indexBytes: number;
 	bytesPerSession: number;
+	/** The primary key (what every rotation descends): its size and its B-tree levels above the leaves (pageinspect's bt_metap). */
+	primaryKey?: { bytes: number; levels: number };
 }
 
 export function diskUsage(pg: PostgresServer, database: string): DiskUsage {
@@ -99,7 +101,18 @@ export function diskUsage(pg: PostgresServer, database: string): DiskUsage {
 		.psql(`select count(*), pg_total_relation_size('${TABLE}'), pg_relation_size('${TABLE}'), pg_indexes_size('${TABLE}') from ${TABLE}`, database)
 		.split("|")
 		.map(Number) as [number, number, number, number];
-	return { rows, totalBytes: total, heapBytes: heap, indexBytes: index, bytesPerSession: total / rows };
+	pg.psql("create extension if not exists pageinspect", database);
+	const [pkeyBytes, levels] = pg.psql(`select pg_relation_size('${TABLE}_pkey'), (select level from bt_metap('${TABLE}_pkey'))`, database).split("|").map(Number) as [number, number];
+	return { rows, totalBytes: total, heapBytes: heap, indexBytes: index, bytesPerSession: total / rows, primaryKey: { bytes: pkeyBytes, levels } };
+}
+
+/** Block reads and buffer hits of the sessions table and its indexes so far (pg_statio_user_tables). */
+export function blockCounters(pg: PostgresServer, database: string): { heapRead: number; heapHit: number; indexRead: number; indexHit: number } {
+	const [heapRead, heapHit, indexRead, indexHit] = pg
+		.psql(`select heap_blks_read, heap_blks_hit, coalesce(idx_blks_read, 0), coalesce(idx_blks_hit, 0) from pg_statio_user_tables where relname = '${TABLE}'`, database)
+		.split("|")
+		.map(Number) as [number, number, number, number];
+	return { heapRead, heapHit, indexRead, indexHit };
 }
 
 export interface CapturedStatement {

@@ -43,7 +43,7 @@ function rotateBounds({ machine, results }: Report, rotate: HttpSummary): string
 	const pgbench = results.pgbench.find((entry) => entry.concurrency === concurrency);
 	const busy = rotate.rps.median * rotate.cpu.server;
 	const total = rotate.cpu.client + rotate.cpu.server + rotate.cpu.postgres;
-	const lines = [`**Rotate mode, ${concurrency} connections** (${fmt(rotate.rps.median)} req/s):`];
+	const lines = [`**Rotate mode, ${concurrency} connection${concurrency === 1 ? "" : "s"}** (${fmt(rotate.rps.median)} req/s):`];
 	const foreign = rotate.foreign >= 0.1 ? `, ${rotate.foreign.toFixed(2)} of them by processes outside the bench` : "";
 	// One JavaScript thread per server: at ≥ 0.85 cores it is the bottleneck whatever the rest does.
 	const verdict =
@@ -74,7 +74,7 @@ function coreBounds(results: Results): string[] {
 	const median = (name: string): number => summarize(ops[name] ?? []).median;
 	const exchange = median("exchange");
 	const floor = median("floor");
-	out.push(`**Core.** One exchange on the memory store takes ${fmt(1e6 / exchange)} µs against a ${fmt(1e6 / floor)} µs crypto floor (section 1): the rest (${fmt(1e6 / exchange - 1e6 / floor)} µs) is the core's own work, broken down in the profile of section 1 (token parsing and formatting, the pure-JS SHA-256/HMAC of @oslojs, the store-call timeout wrapper, events).`, "");
+	out.push(`**Core.** One exchange on the memory store takes ${fmt(1e6 / exchange)} µs against a ${fmt(1e6 / floor)} µs crypto floor (section 1): the rest (${fmt(1e6 / exchange - 1e6 / floor)} µs) is the core's own work, broken down in the profile of section 1 (token parsing and formatting, the pure-JS SHA-256 and HMAC of \`core/sha256.ts\`, the store-call timeout wrapper, events).`, "");
 	const verify = median("verify");
 	const jose = median("jose");
 	const getKey = median("jose+getKey");

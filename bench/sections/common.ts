@@ -22,6 +22,15 @@ export type Workload = Omit<LoadSpec, "host" | "port" | "connections" | "warmupM
 
 export const FORM = "application/x-www-form-urlencoded";
 
+/**
+ * The concurrencies most workloads and targets use: every one above a single connection (which
+ * only checks that batching costs a lone client nothing), or all of them if there is no other.
+ */
+export function busyLevels(concurrency: readonly number[]): number[] {
+	const busy = concurrency.filter((c) => c > 1);
+	return busy.length > 0 ? busy : [...concurrency];
+}
+
 /** `--pin`: the load generator (and pgbench) on CPU 0. */
 export function clientWrap(config: Config): string[] {
 	return config.pin ? ["taskset", "-c", "0"] : [];

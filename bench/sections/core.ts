@@ -8,8 +8,8 @@ import { ratioPoint, target, type Target } from "../report/targets.js";
 import type { CoreData, Results } from "../results.js";
 import { runScript, type BenchContext } from "./common.js";
 
-/** The issue's bar for verify(); below it the run profiles verify to show where the time goes. */
-const VERIFY_VS_JOSE = 0.9;
+/** The bar for verify() (issue 15; issue 5 asked for 0.9×); below it the run profiles verify to show where the time goes. */
+const VERIFY_VS_JOSE = 1;
 
 export async function runCore(ctx: BenchContext): Promise<CoreData> {
 	const { config, log, scratch } = ctx;
@@ -37,5 +37,5 @@ export async function runCore(ctx: BenchContext): Promise<CoreData> {
 export function coreTargets(results: Results): Target[] {
 	const ops = results.core?.result.ops;
 	const point = ops === undefined ? null : ratioPoint({ ours: summarize(ops.verify ?? []).median, theirs: summarize(ops.jose ?? []).median, unit: "verifies/s", threshold: VERIFY_VS_JOSE });
-	return [target({ label: "`verify()` ≥ 0.9× raw jose", threshold: VERIFY_VS_JOSE, points: [point] })];
+	return [target({ label: "`verify()` ≥ 1.0× raw jose", threshold: VERIFY_VS_JOSE, points: [point] })];
 }

@@ -4,16 +4,17 @@ import { join } from "node:path";
 import type { PostgresServer } from "../lib/postgres.js";
 import { runLoad, type LoadRun } from "../lib/load.js";
 import { BENCH_DIR, spawnNode, type NodeChild } from "../lib/proc.js";
-import { diskUsage, growFiller, TABLE } from "../lib/sql.js";
-import { fmt, fmtSummary } from "../lib/stats.js";
+import { blockCounters, diskUsage, growFiller, TABLE } from "../lib/sql.js";
+import { fmt, fmtRatio, fmtSummary } from "../lib/stats.js";
 import { msSummary } from "../report/format.js";
+import { projectScale } from "../report/projection.js";
 import { comparison, target, type Target } from "../report/targets.js";
 import { summarizeHttp, type HttpSummary, type PruneData, type Results } from "../results.js";
 import { clientWrap, loadSpec, serverWrap, type BenchContext } from "./common.js";
 import { refreshKitWorkload } from "./servers.js";
 
-/** The full run's time limit (the issue asks for under 15 minutes). */
-const BUDGET_SECONDS = 14 * 60;
+/** The full run's time limit: issue 5 asked for under 15 minutes; issue 15's workloads (three algorithms, two trees, batched and not, 1 connection) double section 3. */
+const BUDGET_SECONDS = 30 * 60;
 const LARGEST = 10_000_000;
 const P50_LIMIT = 1.5;
 
@@ -26,7 +27,7 @@ type ScaleData = Pick<Results, "scale" | "scaleSmallDisk" | "prune" | "notes">;
  * compares runs taken minutes apart at most.
  *
  * `alongsideLastLoad` (the memory-store section, which measures bytes, not time) runs during the
- * largest bulk load, when nothing is being timed, to keep the full run under 15 minutes.
+ * largest bulk load, when nothing is being timed, to keep the full run within its budget.
  */
 export async function runScale(ctx: BenchContext, options: { pg: PostgresServer; smallServer: NodeChild; alongsideLastLoad: () => Promise<void> }): Promise<ScaleData> {
 	const { config, log } = ctx;
@@ -45,7 +46,7 @@ export async function runScale(ctx: BenchContext, options: { pg: PostgresServer;
 	let rowsPerSecond = Number.NaN;
 	try {
 		for (const size of sizes) {
-			// The full run must stay under 15 minutes: skip a size whose bulk load would not fit.
+			// The full run must stay within its budget: skip a size whose bulk load would not fit.
 			const projected = ctx.elapsedSeconds() + (size - have) / rowsPerSecond + (2 * config.runs * (config.warmupMs + config.durationMs + 1200)) / 1000 + 20;
 			if (!config.quick && Number.isFinite(projected) && projected > BUDGET_SECONDS) {
 				const note = `${size.toLocaleString("en-US")} sessions skipped: loading ${(size - have).toLocaleString("en-US")} more rows at the ${fmt(rowsPerSecond)} rows/s measured for the previous size would take the run past ${BUDGET_SECONDS / 60} minutes. Run \`npm run bench -- --skip core,memory,roundtrips,http,profile,demo\` for the scale section alone.`;
@@ -62,16 +63,23 @@ export async function runScale(ctx: BenchContext, options: { pg: PostgresServer;
 			log(`5. scale: ${size.toLocaleString("en-US")} sessions (${(disk.totalBytes / 1e6).toFixed(0)} MB, bulk load ${fill.seconds.toFixed(1)} s) vs 10,000, alternating`);
 			const small: LoadRun[] = [];
 			const big: LoadRun[] = [];
+			let reads = { heapRead: 0, heapHit: 0, indexRead: 0, indexHit: 0 };
 			for (let run = 0; run < config.runs; run++) {
 				for (const which of run % 2 === 0 ? ["big", "small"] : ["small", "big"]) {
 					const server = which === "big" ? bigServer : smallServer;
+					const before = which === "big" ? blockCounters(pg, "scale") : null;
 					const result = await runLoad(loadSpec(config, { port: Number(server.ready), connections: config.scaleConcurrency, tag: `scale-${size}-${which}-${run}`, workload: refreshKitWorkload }), { wrap: clientWrap(config), serverPids: () => [server.pid], postgresCpu: () => pg.cpuSeconds() });
 					(which === "big" ? big : small).push(result);
+					if (before !== null) {
+						const after = blockCounters(pg, "scale");
+						reads = { heapRead: reads.heapRead + after.heapRead - before.heapRead, heapHit: reads.heapHit + after.heapHit - before.heapHit, indexRead: reads.indexRead + after.indexRead - before.indexRead, indexHit: reads.indexHit + after.indexHit - before.indexHit };
+					}
 				}
 			}
 			const load = summarizeHttp({ key: "rotate", label: `rotate at ${size} sessions`, concurrency: config.scaleConcurrency, runs: big });
 			const baseline = summarizeHttp({ key: "rotate", label: "rotate at 10,000 sessions", concurrency: config.scaleConcurrency, runs: small });
-			data.scale.push({ size, fill, disk, load, baseline });
+			const hitRatio = { heap: reads.heapHit / Math.max(1, reads.heapHit + reads.heapRead), index: reads.indexHit / Math.max(1, reads.indexHit + reads.indexRead) };
+			data.scale.push({ size, fill, disk, load, baseline, hitRatio });
 			log(`   ${size.toLocaleString("en-US")}: ${fmtSummary(load.rps)} req/s, p50 ${msSummary(load.p50)} ms | 10,000: ${fmtSummary(baseline.rps)} req/s, p50 ${msSummary(baseline.p50)} ms`);
 			if (size === (config.quick ? config.scaleSizes[config.scaleSizes.length - 1] : 1_000_000)) data.prune = await runPrune(ctx, { pg, rotateServer: bigServer, size, baseline: load });
 		}
@@ -118,9 +126,28 @@ async function runPrune(ctx: BenchContext, options: { pg: PostgresServer; rotate
 
 /** p50 at 10 M sessions against 10 k; the quick run shows its largest (small) table, unjudged. */
 export function scaleTargets(results: Results, options: { quick: boolean }): Target[] {
+	return [tenMillionTarget(results, options), hundredMillionTarget(results)];
+}
+
+/** Not measured here (disk, RAM and time): the target row says why and what the projection gives. */
+function hundredMillionTarget(results: Results): Target {
+	const label = "p50 at 100 M sessions ≤ 1.5× p50 at 10 k (issue 15)";
+	const projection = projectScale(results);
+	const largest = results.scale[results.scale.length - 1];
+	if (projection === null || largest === undefined) return target({ label, threshold: P50_LIMIT, points: [], note: "not measured, and no larger table to project from" });
+	const gb = (bytes: number): string => `${(bytes / 1e9).toFixed(1)} GB`;
+	return target({
+		label,
+		threshold: P50_LIMIT,
+		points: [],
+		note: `not measured here: ${gb(projection.totalBytes)} on a shared disk and at least ${(projection.loadSeconds / 60).toFixed(0)} min of bulk load and index builds on a shared 2-core machine. Projection from ${largest.size.toLocaleString("en-US")} (p50 ratio ${fmtRatio(largest.load.p50.median / largest.baseline.p50.median)}): the primary key has ${projection.measuredLevels.map((entry) => `${entry.levels} levels above its leaves at ${entry.size.toLocaleString("en-US")}`).join(", ")} and would have ${projection.projectedLevels} (one more page per lookup): projected within 1.5× while the pages a rotation touches stay in memory, which section 5 weighs against the machine's RAM.`,
+	});
+}
+
+function tenMillionTarget(results: Results, options: { quick: boolean }): Target {
 	const label = "p50 at 10 M sessions ≤ 1.5× p50 at 10 k";
 	const large = results.scale.find((entry) => entry.size === LARGEST) ?? (options.quick ? results.scale[results.scale.length - 1] : undefined);
-	if (large === undefined) return [target({ label, threshold: P50_LIMIT, points: [], note: results.notes.find((note) => note.includes("skipped")) ?? "not measured" })];
+	if (large === undefined) return target({ label, threshold: P50_LIMIT, points: [], note: results.notes.find((note) => note.includes("skipped")) ?? "not measured" });
 	const standIn = large.size !== LARGEST;
 	const point = comparison({
 		detail: `${(large.load.p50.median / 1000).toFixed(2)} ms at ${large.size.toLocaleString("en-US")} vs ${(large.baseline.p50.median / 1000).toFixed(2)} ms at 10,000, measured alternately`,
@@ -128,5 +155,5 @@ export function scaleTargets(results: Results, options: { quick: boolean }): Tar
 		threshold: P50_LIMIT,
 		better: "lower",
 	});
-	return [target({ label, threshold: P50_LIMIT, points: [point], standIn, ...(standIn ? { note: "(quick run: 10 M not loaded, shown for the harness only)" } : {}) })];
+	return target({ label, threshold: P50_LIMIT, points: [point], standIn, ...(standIn ? { note: "(quick run: 10 M not loaded, shown for the harness only)" } : {}) });
 }

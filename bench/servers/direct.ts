@@ -2,16 +2,16 @@
 // no fetch adapter in between (no Request/Response/ReadableStream per call). The difference
 // to the adapter server is what the Node adapter + fetch hub cost per refresh.
 //
-// env: DATABASE_URL (postgres://…, or "memory"), MODE (rotate | reuse), POOL (default 10), PORT
+// env: DATABASE_URL (postgres://…, or "memory"), MODE (rotate | reuse), POOL (default 10), BATCH (ms, or "off"), PORT
 import { createServer, type ServerResponse } from "node:http";
 import { createTokenService, isTokenError, type TokenSet } from "../../core/index.js";
 import { openStore } from "../../storage/drizzle/index.js";
 import { memoryStore } from "../../storage/memory/index.js";
-import { listen, readBody } from "./listen.js";
+import { batchOption, listen, readBody } from "./listen.js";
 import { BENCH_REFRESH_SECRET, BENCH_SIGNING_SECRET } from "../lib/secrets.js";
 
 const url = process.env.DATABASE_URL ?? "memory";
-const opened = url === "memory" ? null : await openStore(url, { maxConnections: Number(process.env.POOL ?? 10) });
+const opened = url === "memory" ? null : await openStore(url, { maxConnections: Number(process.env.POOL ?? 10), batch: batchOption(process.env.BATCH) });
 const service = createTokenService({
 	store: opened ?? memoryStore(),
 	keys: { secret: BENCH_SIGNING_SECRET },

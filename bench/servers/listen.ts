@@ -60,3 +60,10 @@ export function readBody(request: import("node:http").IncomingMessage, limit = 1
 		request.on("error", reject);
 	});
 }
+
+/** The BATCH variable of the refresh-kit servers: "off", "on" (the store's defaults, also when unset), or the `batch` option as JSON. */
+export function batchOption(value: string | undefined): boolean | Record<string, number> {
+	if (value === undefined || value === "on") return true;
+	if (value === "off") return false;
+	return JSON.parse(value) as Record<string, number>;
+}

@@ -160,6 +160,31 @@ export function isoOrNull(date: Date | null): string | null {
 	return date === null ? null : date.toISOString();
 }
 
+const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, "0"));
+
+function hex(bytes: Uint8Array): string {
+	let out = "";
+	for (let i = 0; i < bytes.length; i++) out += HEX[bytes[i] as number];
+	return out;
+}
+
+/** A PostgreSQL array literal of values with no quote or backslash in them (uuids, hex, ISO times); null is NULL. */
+function arrayLiteral(values: readonly (string | null)[]): string {
+	return `{${values.map((value) => (value === null ? "NULL" : `"${value}"`)).join(",")}}`;
+}
+
+/** The parameters of the batched rotation (ROTATE_BATCH_SQL in statements.ts): one array per field, as text. */
+export function batchParams(rotations: readonly TokenRotation[]) {
+	return {
+		ids: arrayLiteral(rotations.map((rotation) => rotation.sessionId)),
+		presentedHashes: arrayLiteral(rotations.map((rotation) => hex(rotation.presentedHash))),
+		successorHashes: arrayLiteral(rotations.map((rotation) => hex(rotation.successorHash))),
+		sealedSuccessors: arrayLiteral(rotations.map((rotation) => hex(rotation.sealedSuccessor))),
+		nows: arrayLiteral(rotations.map((rotation) => iso(rotation.now))),
+		idleExpiries: arrayLiteral(rotations.map((rotation) => isoOrNull(rotation.idleExpiresAt))),
+	};
+}
+
 /** The named parameters of an insert of `session` (see `insertValues` in statements.ts). */
 export function sessionParams(session: SessionRecord) {
 	return {

@@ -35,6 +35,12 @@ export function assertSupportedDatabase(db: unknown): asserts db is DrizzleDatab
 	}
 }
 
+/** How many statements the database runs at once: the postgres.js pool's `max`; 1 on PGlite (one connection). */
+export function connectionCount(db: DrizzleDatabase): number {
+	const max = ((db as { $client?: { options?: { max?: unknown } } }).$client?.options?.max ?? 1) as unknown;
+	return typeof max === "number" && Number.isSafeInteger(max) && max >= 1 ? max : 1;
+}
+
 /** A prepared statement whose rows are the driver's arrays, one value per returned column. */
 export interface RawStatement {
 	execute(params: Record<string, unknown>): Promise<unknown[][]>;

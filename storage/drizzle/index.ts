@@ -16,6 +16,7 @@
  */
 export { drizzleStore } from "./store.js";
 export type { DrizzleStoreOptions } from "./store.js";
+export type { RotationBatchOptions } from "./batch.js";
 export type { DrizzleDatabase } from "./driver.js";
 export { migrate } from "./migrate.js";
 export type { MigrateOptions } from "./migrate.js";

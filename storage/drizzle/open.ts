@@ -2,12 +2,14 @@ import { TokenError } from "../../core/errors.js";
 import type { TokenStore } from "../../core/port.js";
 import { migrate } from "./migrate.js";
 import type { DrizzleDatabase } from "./driver.js";
-import { drizzleStore } from "./store.js";
+import { drizzleStore, type DrizzleStoreOptions } from "./store.js";
 
 /** Options of {@link openStore}. */
 export interface OpenStoreOptions {
 	/** postgres.js pool size. Default 10. */
 	maxConnections?: number;
+	/** Rotation batching, as {@link drizzleStore}'s `batch` option. Default: on. */
+	batch?: DrizzleStoreOptions["batch"];
 }
 
 /** A store that owns its database connection: {@link openStore}'s result. */
@@ -43,7 +45,7 @@ export const DEFAULT_PGLITE_DIRECTORY = ".data/refresh-kit";
 export async function openStore(url?: string, options: OpenStoreOptions = {}): Promise<OpenedStore> {
 	const target = url === undefined || url === "" ? `pglite://${DEFAULT_PGLITE_DIRECTORY}` : url;
 	if (/^postgres(ql)?:\/\//i.test(target)) return openPostgres(target, options);
-	if (target.startsWith("pglite://")) return openPglite(target.slice("pglite://".length));
+	if (target.startsWith("pglite://")) return openPglite(target.slice("pglite://".length), options);
 	// The URL may carry a password: never echo it.
 	throw new TokenError("ERR_CONFIG_INVALID", "openStore: the URL must start with postgres://, postgresql:// or pglite://");
 }
@@ -84,10 +86,14 @@ async function openPostgres(url: string, options: OpenStoreOptions): Promise<Ope
 		await client.end({ timeout: 5 });
 		throw error;
 	}
-	return { ...drizzleStore(db), db, close: () => client.end({ timeout: 5 }) };
+	return { ...drizzleStore(db, storeOptions(options)), db, close: () => client.end({ timeout: 5 }) };
 }
 
-async function openPglite(location: string): Promise<OpenedStore> {
+function storeOptions(options: OpenStoreOptions): DrizzleStoreOptions {
+	return options.batch === undefined ? {} : { batch: options.batch };
+}
+
+async function openPglite(location: string, options: OpenStoreOptions): Promise<OpenedStore> {
 	const [{ PGlite }, { drizzle }] = await Promise.all([import("@electric-sql/pglite"), import("drizzle-orm/pglite")]);
 	let client: InstanceType<typeof PGlite>;
 	if (location === "memory") {
@@ -106,5 +112,5 @@ async function openPglite(location: string): Promise<OpenedStore> {
 		await client.close();
 		throw error;
 	}
-	return { ...drizzleStore(db), db, close: () => client.close() };
+	return { ...drizzleStore(db, storeOptions(options)), db, close: () => client.close() };
 }

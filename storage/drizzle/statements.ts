@@ -92,6 +92,19 @@ const ROTATE_SQL = `with "updated" as (update refresh_kit_sessions set previous_
 const ROTATE_PARAMS = ["successorHash", "sealedSuccessor", "now", "idleExpiresAt", "id", "presentedHash"];
 
 /**
+ * Several rotations in one statement (see batch.ts): ROTATE_SQL over the rows of `input`, one per
+ * rotation, each numbered (`in_n`) so that every row of the answer names the rotation it answers.
+ * The arrays travel as text (postgres.js is opened with `fetch_types: false`, so it knows no array
+ * types) and the hashes as hex; `in_` names keep the input's columns apart from the table's. The
+ * UPDATE joins each input row to its session by primary key, in input order (sorted by id, so
+ * batches lock shared rows in one order), and a row updated by a concurrent statement is re-checked
+ * as in ROTATE_SQL, so it answers "not rotated" with the statement's snapshot. A batch never holds
+ * two rotations of one session. Its rows: `in_n`, then ROTATE_SQL's.
+ */
+const ROTATE_BATCH_SQL = `with input as (select * from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[]) with ordinality as i(in_id, in_presented, in_successor, in_sealed, in_now, in_idle, in_n)), "updated" as (update refresh_kit_sessions set previous_hash = token_hash, token_hash = decode(in_successor, 'hex'), sealed_successor = decode(in_sealed, 'hex'), rotated_at = in_now, last_used_at = in_now, expires_at = least(in_idle, absolute_expires_at), prune_after = least(prune_after, in_idle, absolute_expires_at), generation = generation + 1 from input where id = in_id and token_hash = decode(in_presented, 'hex') and revoked_at is null and (expires_at is null or expires_at > in_now) returning in_n, ${ROTATED_COLUMNS}) select in_n::int, true, ${ROTATED_COLUMNS}, ${ROTATED_PADDING} from "updated" union all select in_n::int, false, ${SESSION_COLUMN_LIST} from input join refresh_kit_sessions on id = in_id where not exists (select 1 from "updated" u where u.in_n = input.in_n)`;
+const ROTATE_BATCH_PARAMS = ["ids", "presentedHashes", "successorHashes", "sealedSuccessors", "nows", "idleExpiries"];
+
+/**
  * One bounded batch of prune. The candidates are the sessions whose `least(revoked_at,
  * prune_after)` has passed, oldest first, by a range scan of refresh_kit_sessions_prune_idx;
  * SKIP LOCKED lets several pruners (and live traffic) run at once without waiting on each other.
@@ -114,6 +127,7 @@ export function prepareStatements(db: DrizzleDatabase) {
 	const { create, find: findReusable } = reusableLoginStatements(db);
 
 	const rotate = rawStatement(db, "refresh_kit_rotate_token", ROTATE_SQL, ROTATE_PARAMS);
+	const rotateBatch = rawStatement(db, "refresh_kit_rotate_batch", ROTATE_BATCH_SQL, ROTATE_BATCH_PARAMS);
 	const find = rawStatement(db, "refresh_kit_find_session", FIND_SQL, ["id"]);
 
 	const touch = db
@@ -165,5 +179,5 @@ export function prepareStatements(db: DrizzleDatabase) {
 
 	const prune = rawStatement(db, "refresh_kit_prune", PRUNE_SQL, ["before", "limit"]);
 
-	return { create, rotate, find, findReusable, touch, revoke, revokeSubject, list, prune };
+	return { create, rotate, rotateBatch, find, findReusable, touch, revoke, revokeSubject, list, prune };
 }

@@ -3,8 +3,9 @@
 import { TokenError } from "../../core/errors.js";
 import type { PruneBatch, RotationResult, SessionRecord, SessionTouch, TokenRotation, TokenStore } from "../../core/port.js";
 import { isSessionId } from "../../core/session.js";
-import { builtRowRecord, iso, isoOrNull, readRotatedSession, readSession, sessionParams } from "./columns.js";
-import { assertSupportedDatabase, withRetries, type DrizzleDatabase } from "./driver.js";
+import { batchParams, builtRowRecord, iso, isoOrNull, readRotatedSession, readSession, sessionParams } from "./columns.js";
+import { createRotationBatcher, resolveBatchOptions, type RotationBatchOptions } from "./batch.js";
+import { assertSupportedDatabase, connectionCount, withRetries, type DrizzleDatabase } from "./driver.js";
 import { prepareStatements, reusableLoginStatements } from "./statements.js";
 
 /** Options of {@link drizzleStore}. */
@@ -15,6 +16,17 @@ export interface DrizzleStoreOptions {
 	 * changed nothing, so running it again is safe. Default 5.
 	 */
 	retries?: number;
+	/**
+	 * Rotation batching. While fewer rotation statements are in flight than the pool has
+	 * connections, each exchange is sent at once, as without batching; beyond that, the exchanges
+	 * that arrive while they wait are rotated by one statement and one round trip, each caller
+	 * still getting exactly its own answer, with the same grace, reuse and lifetime rules. A
+	 * statement that fails fails every rotation in it (the service answers each with
+	 * `ERR_STORE_UNAVAILABLE`, and a retry with the same token is safe) and changes nothing.
+	 * `true` for the defaults ({@link RotationBatchOptions}), `false` for one statement per
+	 * rotation. Default: `true`.
+	 */
+	batch?: RotationBatchOptions | boolean;
 }
 
 /**
@@ -22,7 +34,8 @@ export interface DrizzleStoreOptions {
  *
  * The happy-path exchange is one prepared statement: an `UPDATE … RETURNING` that consumes the
  * presented token only if it is current and the session live, and in the same statement the
- * current row when it did not, so grace and reuse need no extra round trip. Serialization
+ * current row when it did not, so grace and reuse need no extra round trip. Under load,
+ * concurrent exchanges share such a statement (the `batch` option). Serialization
  * failures and deadlocks are retried here; every other error (connection lost, backend
  * terminated, timeout) is thrown, and the service reports it as `ERR_STORE_UNAVAILABLE`.
  * Run {@link migrate} (or use {@link openStore}) first.
@@ -43,11 +56,42 @@ export function drizzleStore(db: DrizzleDatabase, options: DrizzleStoreOptions =
 	assertSupportedDatabase(db);
 	const retries = options.retries ?? 5;
 	if (!Number.isSafeInteger(retries) || retries < 0) throw new TokenError("ERR_CONFIG_INVALID", "drizzleStore: retries must be a non-negative integer");
+	const batch = resolveBatchOptions(options.batch, connectionCount(db));
+	if (batch === "invalid") throw new TokenError("ERR_CONFIG_INVALID", "drizzleStore: batch must be a boolean or { maxInFlight: 1 to 1000, maxSize: 1 to 1000, waitMs: 0 to 1000 }");
 	const q = prepareStatements(db);
 
 	function retrying<T>(operation: () => Promise<T>): Promise<T> {
 		return withRetries(retries, operation);
 	}
+
+	async function rotateOne(rotation: TokenRotation): Promise<RotationResult> {
+		const rows = await retrying(() =>
+			q.rotate.execute({
+				id: rotation.sessionId,
+				presentedHash: rotation.presentedHash,
+				successorHash: rotation.successorHash,
+				sealedSuccessor: rotation.sealedSuccessor,
+				now: iso(rotation.now),
+				idleExpiresAt: isoOrNull(rotation.idleExpiresAt),
+			}),
+		);
+		const row = rows[0];
+		if (row === undefined) return { rotated: false, session: null };
+		return row[0] === true ? { rotated: true, session: readRotatedSession(row, 1, rotation) } : { rotated: false, session: readSession(row, 1) };
+	}
+
+	async function rotateMany(rotations: readonly TokenRotation[]): Promise<RotationResult[]> {
+		const rows = await retrying(() => q.rotateBatch.execute(batchParams(rotations)));
+		const results = rotations.map((): RotationResult => ({ rotated: false, session: null }));
+		for (const row of rows) {
+			const index = (row[0] as number) - 1;
+			const rotation = rotations[index] as TokenRotation;
+			results[index] = row[1] === true ? { rotated: true, session: readRotatedSession(row, 2, rotation) } : { rotated: false, session: readSession(row, 2) };
+		}
+		return results;
+	}
+
+	const rotate = batch === null ? rotateOne : createRotationBatcher(batch, { one: rotateOne, many: rotateMany });
 
 	return {
 		guarantees: { atomicRotation: true },
@@ -82,21 +126,9 @@ export function drizzleStore(db: DrizzleDatabase, options: DrizzleStoreOptions =
 			);
 		},
 
-		async rotateToken(rotation: TokenRotation): Promise<RotationResult> {
-			if (!isSessionId(rotation.sessionId)) return { rotated: false, session: null };
-			const rows = await retrying(() =>
-				q.rotate.execute({
-					id: rotation.sessionId,
-					presentedHash: rotation.presentedHash,
-					successorHash: rotation.successorHash,
-					sealedSuccessor: rotation.sealedSuccessor,
-					now: iso(rotation.now),
-					idleExpiresAt: isoOrNull(rotation.idleExpiresAt),
-				}),
-			);
-			const row = rows[0];
-			if (row === undefined) return { rotated: false, session: null };
-			return row[0] === true ? { rotated: true, session: readRotatedSession(row, 1, rotation) } : { rotated: false, session: readSession(row, 1) };
+		rotateToken(rotation: TokenRotation): Promise<RotationResult> {
+			if (!isSessionId(rotation.sessionId)) return Promise.resolve({ rotated: false, session: null });
+			return rotate(rotation);
 		},
 
 		async findSession(sessionId: string): Promise<SessionRecord | null> {

@@ -8,7 +8,7 @@ import { comparison, ratioPoint, target, targetDetail, type Target } from "../..
 import { emptyResults, type HttpSummary, type Report, type Results } from "../../bench/results.js";
 import { collectTargets } from "../../bench/sections/index.js";
 
-const SETTINGS: RunSettings = { quick: false, runs: 5, warmupMs: 700, durationMs: 3000, concurrency: [10, 50], pool: 10, core: { runs: 5, ms: 1000, concurrency: 32 }, scaleConcurrency: 10, demoMs: 8000, pin: false };
+const SETTINGS: RunSettings = { quick: false, runs: 5, warmupMs: 700, durationMs: 3000, concurrency: [10, 50], pool: 10, core: { runs: 5, ms: 1000, concurrency: 32 }, scaleConcurrency: 10, demoMs: 8000, pin: false, batch: "on" };
 
 function range(median: number, min: number, max: number): Summary {
 	return { median, min, max, n: 5 };
@@ -81,7 +81,7 @@ markdown("target rows: met, not met (with where it was met) and not evaluated", 
 	const text = renderMarkdown(report(measured()));
 	assert.is(line(text, "| rotate mode ≥ 3× the tutorial"), "| rotate mode ≥ 3× the tutorial baseline's refresh throughput | **not met** | c=10: 1,431 vs 525 req/s = 2.73×; c=50: 2,206 vs 645 req/s = 3.42× (met at c=50 only) |");
 	assert.is(line(text, "| rotate mode ≥ 1.5× node-oidc"), "| rotate mode ≥ 1.5× node-oidc-provider's | not evaluated | not measured |");
-	assert.is(line(text, "| `verify()`"), "| `verify()` ≥ 0.9× raw jose | **met** | 8,306 vs 8,801 verifies/s = 0.94× |");
+	assert.is(line(text, "| `verify()`"), "| `verify()` ≥ 1.0× raw jose | **not met** | 8,306 vs 8,801 verifies/s = 0.94× |");
 	assert.is(line(text, "| one statement"), "| one statement per happy-path exchange | **met** | 1 sent by the driver, 1 executed (pg_stat_statements) |");
 	assert.is(line(text, "| p50 at 10 M"), "| p50 at 10 M sessions ≤ 1.5× p50 at 10 k | not evaluated | not measured |");
 });
@@ -125,6 +125,52 @@ markdown("the 10 M p50 target is judged in a full run: met at or below 1.5×, no
 	assert.is(rows(9600), "| p50 at 10 M sessions ≤ 1.5× p50 at 10 k | **not met** | 9.60 ms at 10,000,000 vs 6.00 ms at 10,000, measured alternately = 1.60× |");
 });
 
+markdown("issue 15's rows: per algorithm against the minimal endpoint, batching at 50 connections (throughput, p99 lower is better) and at 1", () => {
+	const results = emptyResults();
+	const settings = { ...SETTINGS, concurrency: [1, 10, 50] };
+	results.http.push(
+		http("rotate", 1, [300, 290, 310]),
+		http("rotate-unbatched", 1, [310, 300, 320]),
+		http("rotate", 10, [2000, 1900, 2100]),
+		http("minimal-hs256", 10, [1900, 1800, 2000]),
+		http("rotate", 50, [4500, 4400, 4600]),
+		http("minimal-hs256", 50, [2700, 2600, 2800]),
+		{ ...http("rotate-unbatched", 50, [2300, 2200, 2400]), p99: { median: 120_000, min: 110_000, max: 130_000, n: 5 } },
+		http("rotate-es256", 10, [1500, 1400, 1600]),
+		http("minimal-es256", 10, [1600, 1500, 1700]),
+	);
+	const text = renderMarkdown(report(results, settings));
+	assert.is(line(text, "| rotate mode, HS256 ≥ 1.0×"), "| rotate mode, HS256 ≥ 1.0× the minimal rotating endpoint, HS256 | **met** | c=10: 2,000 vs 1,900 req/s = 1.05×; c=50: 4,500 vs 2,700 req/s = 1.67× |");
+	assert.is(line(text, "| rotate mode, ES256 ≥ 1.0×"), "| rotate mode, ES256 ≥ 1.0× the minimal rotating endpoint, ES256 | **not met** | c=10: 1,500 vs 1,600 req/s = 0.94× |");
+	assert.is(line(text, "| rotate mode, EdDSA ≥ 1.0×"), "| rotate mode, EdDSA ≥ 1.0× the minimal rotating endpoint, EdDSA | not evaluated | not measured |");
+	assert.is(line(text, "| batched rotations at 50 connections ≥ 1.5×"), "| batched rotations at 50 connections ≥ 1.5× the minimal one-statement endpoint | **met** | c=50: 4,500 vs 2,700 req/s = 1.67× |");
+	// 16.9 ms (the http() helper's p99) against 120 ms: lower is better.
+	assert.is(line(text, "| batched rotations at 50 connections: p99"), "| batched rotations at 50 connections: p99 ≤ 1.2× that of one statement per refresh | **met** | c=50: p99 16.9 vs 120.0 ms = 0.14× |");
+	assert.is(line(text, "| batched rotations at 1 connection"), "| batched rotations at 1 connection ≥ 1.0× one statement per refresh (no slower) | **not met** | c=1: 300 vs 310 req/s = 0.97× |");
+	assert.is(line(text, "| rotate mode ≥ 0.95× the tree before"), "| rotate mode ≥ 0.95× the tree before refresh.secret (issue 10) | not evaluated | not measured |");
+	// The issue-5 rows are judged above a single connection only.
+	assert.ok(!line(text, "| rotate mode ≥ 3× the tutorial").includes("c=1:"));
+	// The before/after CPU split appears where two of its workloads ran.
+	assert.ok(text.includes("CPU per refresh at 50 connections, HS256, side by side"));
+	assert.ok(text.includes("| after, batched rotations (the default) | 4,500 | 127 | 475 | 333 | 935 |"));
+	assert.ok(text.includes("CPU per refresh at 1 connection, HS256"));
+	assert.ok(!renderMarkdown(report({ ...emptyResults(), http: [http("rotate", 50, [1, 1, 1])] }, settings)).includes("CPU per refresh at "), "drawn only where two of its workloads ran");
+});
+
+markdown("100 M sessions: never judged here, projected from the largest table measured", () => {
+	const results = emptyResults();
+	const disk = { rows: 10_000_000, totalBytes: 3_430_000_000, heapBytes: 2_640_000_000, indexBytes: 790_000_000, bytesPerSession: 343, primaryKey: { bytes: 301_000_000, levels: 2 } };
+	results.scale.push({ size: 10_000_000, fill: { rows: 9_990_000, seconds: 96 }, disk, load: http("rotate", 10, [1500, 1400, 1600], [6000, 5500, 6500]), baseline: http("rotate", 10, [1500, 1400, 1600], [6000, 5000, 7000]), hitRatio: { heap: 0.999, index: 1 } });
+	const text = renderMarkdown(report(results));
+	const row = line(text, "| p50 at 100 M");
+	assert.ok(row.startsWith("| p50 at 100 M sessions ≤ 1.5× p50 at 10 k (issue 15) | not evaluated | not measured here: 34.3 GB on a shared disk and at least 16 min of bulk load"), row);
+	assert.ok(row.includes("the primary key has 2 levels above its leaves at 10,000,000 and would have 3"), row);
+	assert.ok(text.includes("| 10,000,000 | 1,500 (1,400–1,600) |"));
+	assert.ok(text.includes("| 301.0 MB, 2 | 99.9 % / 100.0 % |"));
+	// 34.3 GB against the test machine's 8 GiB: the projection says what does not fit.
+	assert.ok(text.includes("The whole table would not fit in RAM"));
+});
+
 const summary = suite("bench report: console summary");
 
 summary("one line per target, marked met, NOT or --", () => {
@@ -132,7 +178,7 @@ summary("one line per target, marked met, NOT or --", () => {
 	results.core = { result: core(7000, 8801) };
 	const lines = renderConsole(report(results)).split("\n");
 	assert.ok(lines.includes("[ NOT ] rotate mode ≥ 3× the tutorial baseline's refresh throughput: c=10: 1,431 vs 525 req/s = 2.73×; c=50: 2,206 vs 645 req/s = 3.42× (met at c=50 only)"));
-	assert.ok(lines.includes("[ NOT ] `verify()` ≥ 0.9× raw jose: 7,000 vs 8,801 verifies/s = 0.80×"));
+	assert.ok(lines.includes("[ NOT ] `verify()` ≥ 1.0× raw jose: 7,000 vs 8,801 verifies/s = 0.80×"));
 	assert.ok(lines.includes("[ met ] one statement per happy-path exchange: 1 sent by the driver, 1 executed (pg_stat_statements)"));
 	assert.ok(lines.includes("[ -- ] p50 at 10 M sessions ≤ 1.5× p50 at 10 k: not measured"));
 	assert.ok(lines.includes("rotate          10    1,431 (1,214–1,784)           6.27      16.90     127+475+333"));

@@ -1,5 +1,5 @@
 import { createHmac, randomBytes } from "node:crypto";
-import { decodeJwt, decodeProtectedHeader, type JWK } from "jose";
+import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JSONWebKeySet, type JWK } from "jose";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { generateSigningKeys, type SigningAlgorithm } from "../../core/index.js";
@@ -87,6 +87,11 @@ for (const alg of ["EdDSA", "ES256", "RS256"] as const satisfies readonly Asymme
 		assertPublicOnly(jwks);
 		assert.is(jwks.keys[0]?.kid, jwk.kid);
 		assert.is(jwks.keys[0]?.alg, alg);
+		// Any verifier with the published keys accepts the token (ES256 and EdDSA are signed with Web
+		// Crypto directly, RS256 through jose's SignJWT).
+		const external = await jwtVerify(tokens.accessToken, createLocalJWKSet(jwks as JSONWebKeySet), { algorithms: [alg], typ: "at+jwt", issuer: "https://auth.test", audience: "https://api.test", currentDate: new Date(Date.UTC(2026, 0, 1)) });
+		assert.is(external.payload.sid, tokens.sessionId);
+		assert.is(tokens.accessToken.split(".")[0], Buffer.from(JSON.stringify({ alg, kid: jwk.kid, typ: "at+jwt" })).toString("base64url"));
 	});
 }
 

@@ -1,10 +1,13 @@
 // Invariant 3: a store call that fails before it commits changes nothing (the presented token
 // still works); one that commits but whose answer is lost is healed by the client's retry
-// inside the grace window (the identical successor, not a reuse verdict).
+// inside the grace window (the identical successor, not a reuse verdict). Every case runs on the
+// memory store and on the Drizzle store (PGlite) with and without rotation batching.
 import fc from "fast-check";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { hashToken, parseRefreshToken, type RefreshTokenParts } from "../../core/refresh-token.js";
+import { sql } from "drizzle-orm";
+import { drizzleStore, openStore, type DrizzleStoreOptions, type OpenedStore } from "../../storage/drizzle/index.js";
 import { memoryStore } from "../../storage/memory/index.js";
 import type { SessionRecord, TokenStore } from "../../core/port.js";
 import { harness, hex, rejects, TEST_REFRESH_KEYS } from "../helpers.js";
@@ -17,9 +20,36 @@ function tokenHashOf(token: string): Uint8Array {
 type Fault = "none" | "before" | "after" | "slow-commit";
 type Method = Exclude<keyof TokenStore, "guarantees">;
 
-/** A memory store whose next call of `method` fails the way `fault` says. */
-function faultyStore(): { store: TokenStore; arm(method: Method, fault: Fault): void; pending: Promise<unknown>[] } {
-	const inner = memoryStore();
+/** A store the cases run on, fresh or emptied for each case; `runs` is the property's run count. */
+interface StoreKind {
+	label: string;
+	open(): Promise<TokenStore>;
+	runs: number;
+}
+
+const STORES: readonly StoreKind[] = [
+	{ label: "memory", open: async () => memoryStore(), runs: 150 },
+	{ label: "Drizzle on PGlite, batched", open: () => emptied({ batch: { maxInFlight: 1 } }), runs: 40 },
+	{ label: "Drizzle on PGlite, one statement per rotation", open: () => emptied({ batch: false }), runs: 40 },
+];
+
+// One PGlite for the file (a boot costs seconds), emptied for every case.
+let opened: Promise<OpenedStore> | null = null;
+async function emptied(options: DrizzleStoreOptions): Promise<TokenStore> {
+	opened ??= openStore("pglite://memory");
+	const { db } = await opened;
+	await db.execute(sql`truncate refresh_kit_sessions`);
+	return drizzleStore(db, options);
+}
+
+/** Registers `run` once per store kind. */
+function eachStore(name: string, run: (kind: StoreKind) => Promise<void>): void {
+	for (const kind of STORES) faults(`${name} (${kind.label})`, () => run(kind));
+}
+
+/** A store of `kind` whose next call of `method` fails the way `fault` says. */
+async function faultyStore(kind: StoreKind): Promise<{ store: TokenStore; arm(method: Method, fault: Fault): void; pending: Promise<unknown>[] }> {
+	const inner = await kind.open();
 	const armed = new Map<Method, Fault>();
 	const pending: Promise<unknown>[] = [];
 	const store = { guarantees: inner.guarantees } as TokenStore;
@@ -50,8 +80,8 @@ function plain(session: SessionRecord | null): unknown {
 
 const faults = suite("store faults (invariant 3)");
 
-faults("rotateToken fails before committing: ERR_STORE_UNAVAILABLE, nothing changed, the token still works", async () => {
-	const { store, arm } = faultyStore();
+eachStore("rotateToken fails before committing: ERR_STORE_UNAVAILABLE, nothing changed, the token still works", async (kind) => {
+	const { store, arm } = await faultyStore(kind);
 	const { service, events } = harness({ store });
 	const a = await service.issue({ subject: "alice" });
 	const before = plain(await store.findSession(a.sessionId));
@@ -67,8 +97,8 @@ faults("rotateToken fails before committing: ERR_STORE_UNAVAILABLE, nothing chan
 	assert.is((await service.verify(b.accessToken)).sid, a.sessionId);
 });
 
-faults("rotateToken commits but the answer is lost: a retry inside grace gets the identical successor", async () => {
-	const { store, arm } = faultyStore();
+eachStore("rotateToken commits but the answer is lost: a retry inside grace gets the identical successor", async (kind) => {
+	const { store, arm } = await faultyStore(kind);
 	const { service, clock, events } = harness({ store });
 	const a = await service.issue({ subject: "alice" });
 	arm("rotateToken", "after");
@@ -87,8 +117,8 @@ faults("rotateToken commits but the answer is lost: a retry inside grace gets th
 	assert.is(next.sessionId, a.sessionId);
 });
 
-faults("a lost answer retried only after the grace window is reuse (the documented limit)", async () => {
-	const { store, arm } = faultyStore();
+eachStore("a lost answer retried only after the grace window is reuse (the documented limit)", async (kind) => {
+	const { store, arm } = await faultyStore(kind);
 	const { service, clock } = harness({ store });
 	const a = await service.issue({ subject: "alice" });
 	arm("rotateToken", "after");
@@ -97,8 +127,8 @@ faults("a lost answer retried only after the grace window is reuse (the document
 	await rejects(service.exchange(a.refreshToken), "ERR_TOKEN_REUSED");
 });
 
-faults("a store slower than storeTimeout that commits late: ERR_STORE_UNAVAILABLE, then the retry converges", async () => {
-	const { store, arm, pending } = faultyStore();
+eachStore("a store slower than storeTimeout that commits late: ERR_STORE_UNAVAILABLE, then the retry converges", async (kind) => {
+	const { store, arm, pending } = await faultyStore(kind);
 	const { service, clock } = harness({ store, storeTimeout: "20ms" });
 	const a = await service.issue({ subject: "alice" });
 	arm("rotateToken", "slow-commit");
@@ -110,8 +140,8 @@ faults("a store slower than storeTimeout that commits late: ERR_STORE_UNAVAILABL
 	assert.is((await store.findSession(a.sessionId))?.generation, 1);
 });
 
-faults("createSession fails: ERR_STORE_UNAVAILABLE and no session exists", async () => {
-	const { store, arm } = faultyStore();
+eachStore("createSession fails: ERR_STORE_UNAVAILABLE and no session exists", async (kind) => {
+	const { store, arm } = await faultyStore(kind);
 	const { service, events } = harness({ store });
 	arm("createSession", "before");
 	await rejects(service.issue({ subject: "alice" }), "ERR_STORE_UNAVAILABLE");
@@ -119,8 +149,8 @@ faults("createSession fails: ERR_STORE_UNAVAILABLE and no session exists", async
 	assert.equal(events, []);
 });
 
-faults("revokeSession fails during a reuse response: ERR_STORE_UNAVAILABLE; the next replay revokes", async () => {
-	const { store, arm } = faultyStore();
+eachStore("revokeSession fails during a reuse response: ERR_STORE_UNAVAILABLE; the next replay revokes", async (kind) => {
+	const { store, arm } = await faultyStore(kind);
 	const { service, clock } = harness({ store });
 	const a = await service.issue({ subject: "alice" });
 	const b = await service.exchange(a.refreshToken);
@@ -132,12 +162,12 @@ faults("revokeSession fails during a reuse response: ERR_STORE_UNAVAILABLE; the 
 	await rejects(service.exchange(b.refreshToken), "ERR_TOKEN_REVOKED");
 });
 
-faults("property: a client that retries failed exchanges inside the grace window never loses its session", async () => {
+eachStore("property: a client that retries failed exchanges inside the grace window never loses its session", async (kind) => {
 	await fc.assert(
 		fc.asyncProperty(
 			fc.array(fc.record({ fault: fc.constantFrom<Fault>("none", "before", "after"), wait: fc.integer({ min: 0, max: 9 }), retryAfter: fc.integer({ min: 0, max: 9 }) }), { minLength: 1, maxLength: 15 }),
 			async (steps) => {
-				const { store, arm } = faultyStore();
+				const { store, arm } = await faultyStore(kind);
 				const { service, clock, events } = harness({ store, refresh: { idleTtl: "1h" } });
 				let token = (await service.issue({ subject: "alice" })).refreshToken;
 				const sessionId = parseRefreshToken(token)?.sessionId as string;
@@ -166,8 +196,9 @@ faults("property: a client that retries failed exchanges inside the grace window
 				assert.is((await service.exchange(token)).sessionId, sessionId);
 			},
 		),
-		{ numRuns: 150 },
+		{ numRuns: kind.runs },
 	);
 });
 
+faults.after(async () => void (await opened?.then((store) => store.close())));
 faults.run();

@@ -32,17 +32,34 @@ test.after(async () => {
 	for (const client of clients) await client.end({ timeout: 5 });
 });
 
-async function freshStore(name: string): Promise<{ store: OpenedStore; url: string }> {
+/** The store's two ways of rotating: every scenario runs with both. */
+interface Mode {
+	label: string;
+	batch: boolean;
+	/** Added to database and scenario names. */
+	suffix: string;
+}
+const MODES: readonly Mode[] = [
+	{ label: "batched rotations", batch: true, suffix: "" },
+	{ label: "one statement per rotation", batch: false, suffix: "_single" },
+];
+
+/** Registers `run` once per mode. */
+function eachMode(name: string, run: (mode: Mode) => Promise<void>): void {
+	for (const mode of MODES) test(`${name} (${mode.label})`, () => run(mode));
+}
+
+async function freshStore(name: string, mode: Mode): Promise<{ store: OpenedStore; url: string }> {
 	await startPostgres();
-	const url = await createDatabase(name);
-	const store = await openStore(url);
+	const url = await createDatabase(`${name}${mode.suffix}`);
+	const store = await openStore(url, { batch: mode.batch });
 	opened.push(store);
 	return { store, url };
 }
 
-test(`mixed workload with random faults on the Drizzle store, ${SECONDS} s`, async () => {
+eachMode(`mixed workload with random faults on the Drizzle store, ${SECONDS} s`, async (mode) => {
 	const started = performance.now();
-	const { store: inner } = await freshStore("rel_faults");
+	const { store: inner } = await freshStore("rel_faults", mode);
 	const seed = Number(process.env.RELIABILITY_SEED ?? 20261128);
 	const store = faultyStore(inner, { seed, before: 0.05, after: 0.05, hang: 0.01, hangMs: 350 });
 	const events: TokenEvent[] = [];
@@ -70,7 +87,7 @@ test(`mixed workload with random faults on the Drizzle store, ${SECONDS} s`, asy
 	});
 	const stats = store.stats();
 	const lostLogins = store.faults.filter((fault) => fault.method === "createSession" && fault.committed === true).length;
-	recordScenario("store-faults-postgres", { report, stats, durationMs: performance.now() - started, seed }, { print: true });
+	recordScenario(`store-faults-postgres${mode.suffix}`, { report, stats, durationMs: performance.now() - started, seed }, { print: true });
 	assert.equal(report.violations, []);
 	assert.is(report.sessionsLost, 0);
 	assert.is(report.spuriousRevocations, 0);
@@ -79,8 +96,8 @@ test(`mixed workload with random faults on the Drizzle store, ${SECONDS} s`, asy
 	assert.ok(report.beforeUnchanged > 0 && report.afterHealed > 0 && report.hangsTimedOut > 0, JSON.stringify(report));
 });
 
-test("a rotation blocked on a row lock past storeTimeout: 503 for the client, the statement commits late, the retry gets that same successor", async () => {
-	const { store, url } = await freshStore("rel_lock");
+eachMode("a rotation blocked on a row lock past storeTimeout: 503 for the client, the statement commits late, the retry gets that same successor", async (mode) => {
+	const { store, url } = await freshStore("rel_lock", mode);
 	const locker = postgres(url, { max: 1, fetch_types: false, onnotice: () => {} });
 	clients.push(locker);
 	const events: TokenEvent[] = [];
@@ -119,14 +136,14 @@ test("a rotation blocked on a row lock past storeTimeout: 503 for the client, th
 		assert.is(next.sessionId, session.sessionId);
 	}
 	assert.ok(!events.some((event) => event.type === "reuse-detected" || event.type === "revoked"));
-	recordScenario("postgres-row-lock-late-commit", { sessions: ids.length, failedWith503: failedFast, lockHeldMs, lateCommits: committed, healedByGrace: events.filter((e) => e.type === "grace-replayed").length }, { print: true });
+	recordScenario(`postgres-row-lock-late-commit${mode.suffix}`, { sessions: ids.length, failedWith503: failedFast, lockHeldMs, lateCommits: committed, healedByGrace: events.filter((e) => e.type === "grace-replayed").length }, { print: true });
 });
 
-test("idle, absolute and grace boundaries decided in SQL: the same verdict on every repetition", async () => {
-	const { store } = await freshStore("rel_boundaries");
+eachMode("idle, absolute and grace boundaries decided in SQL: the same verdict on every repetition", async (mode) => {
+	const { store } = await freshStore("rel_boundaries", mode);
 	const repeats = Number(process.env.BOUNDARY_REPEATS ?? 25);
 	const results = await boundaryDecisions(store, repeats);
-	recordScenario("boundaries-postgres", { repeats, results }, { print: true });
+	recordScenario(`boundaries-postgres${mode.suffix}`, { repeats, results }, { print: true });
 	for (const result of results) assert.equal(result.outcomes, { [result.expected]: repeats }, result.name);
 });
 

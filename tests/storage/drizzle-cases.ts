@@ -3,7 +3,10 @@
 // these against their own database.
 import * as assert from "uvu/assert";
 import { createTokenService, isTokenError, type TokenEvent, type TokenService, type TokenServiceOptions, type TokenSet } from "../../core/index.js";
-import type { SessionRecord, TokenStore } from "../../core/port.js";
+import type { RotationResult, SessionRecord, TokenRotation, TokenStore } from "../../core/port.js";
+import { memoryStore } from "../../storage/memory/index.js";
+import { plain } from "../../testing/fixtures.js";
+import type { DrizzleStoreOptions } from "../../storage/drizzle/index.js";
 import { manualClock, rejects, testRefresh, TEST_SECRET, type ManualClock, type TestServiceOptions } from "../helpers.js";
 import { guardedSuite } from "../support/suite.js";
 
@@ -23,6 +26,16 @@ export interface DrizzleFixture {
 	 */
 	stores(count: number): TokenStore[];
 }
+
+/**
+ * The store's two ways of rotating, each suite run with both: batched (at most 2 statements in
+ * flight, so that concurrent rotations really share statements; the default is the pool's size)
+ * and one statement per rotation.
+ */
+export const BATCH_MODES: readonly { label: string; batch: NonNullable<DrizzleStoreOptions["batch"]> }[] = [
+	{ label: "batched", batch: { maxInFlight: 2 } },
+	{ label: "one statement per rotation", batch: false },
+];
 
 const START = new Date("2026-01-01T00:00:00.000Z");
 const DAY = 86_400_000;
@@ -56,6 +69,10 @@ function record(overrides: Partial<SessionRecord> = {}): SessionRecord {
 	};
 }
 
+function hexOf(value: Uint8Array | null | undefined): string {
+	return value === null || value === undefined ? "null" : Array.from(value, (byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
 function at(offsetMs: number): Date {
 	return new Date(START.getTime() + offsetMs);
 }
@@ -64,7 +81,7 @@ function at(offsetMs: number): Date {
  * Store-level checks beyond the shared contract suite (refresh-kit/testing, testing/): exact
  * JavaScript types, ids that are not UUIDs, and races across several store instances.
  */
-export function storeCases(label: string, fixture: DrizzleFixture): void {
+export function storeCases(label: string, fixture: DrizzleFixture, options: { batched: boolean }): void {
 	const test = guardedSuite(`${label}: drizzle store`);
 	test.before(() => fixture.setup());
 	test.before.each(() => fixture.reset());
@@ -105,6 +122,55 @@ export function storeCases(label: string, fixture: DrizzleFixture): void {
 		);
 		assert.is(new Set(results.map((s) => s.id)).size, 1);
 		assert.is((await fixture.store().listSessions("grace", at(1), 1000)).length, 1);
+	});
+
+	test("concurrent rotations of many sessions: each caller gets exactly what it would get alone (the memory store, one call at a time)", async () => {
+		const store = fixture.store();
+		const reference = memoryStore();
+		const live = (overrides: Partial<SessionRecord> = {}): SessionRecord => record({ device: "d", claims: { n: counter }, ...overrides });
+		// Rotations with their own `now` and idle expiry, against sessions in every state.
+		const cases: Array<{ session: SessionRecord | null; rotation: Omit<TokenRotation, "sessionId"> & { sessionId?: string } }> = [];
+		const rotate = (presented: number, now: number, idle: number | null) => ({ presentedHash: bytes(presented), successorHash: bytes(40 + cases.length), sealedSuccessor: bytes(80 + cases.length, 36), now: at(now), idleExpiresAt: idle === null ? null : at(idle) });
+		cases.push({ session: live(), rotation: rotate(2, 1000, 20 * DAY) });
+		cases.push({ session: live({ previousHash: bytes(7), rotatedAt: at(10), generation: 4 }), rotation: rotate(2, 2000, 200 * DAY) }); // capped at the absolute expiry
+		cases.push({ session: live(), rotation: rotate(2, 3000, null) }); // no idle limit: the absolute one
+		cases.push({ session: live({ absoluteExpiresAt: null }), rotation: rotate(2, 3000, null) }); // never expires
+		cases.push({ session: live(), rotation: rotate(9, 1000, 20 * DAY) }); // not the current token
+		cases.push({ session: live({ revokedAt: at(500) }), rotation: rotate(2, 1000, 20 * DAY) });
+		cases.push({ session: live({ expiresAt: at(5000) }), rotation: rotate(2, 4999, 20 * DAY) }); // one ms before expiry
+		cases.push({ session: live({ expiresAt: at(5000) }), rotation: rotate(2, 5000, 20 * DAY) }); // at expiry
+		cases.push({ session: null, rotation: { ...rotate(2, 1000, 20 * DAY), sessionId: crypto.randomUUID() } }); // unknown
+		for (const { session } of cases) {
+			if (session === null) continue;
+			await store.createSession(session);
+			await reference.createSession(session);
+		}
+		const rotations = cases.map(({ session, rotation }) => ({ ...rotation, sessionId: rotation.sessionId ?? (session as SessionRecord).id }));
+		const results = await Promise.all(rotations.map((rotation) => store.rotateToken(rotation)));
+		for (const [i, rotation] of rotations.entries()) {
+			const expected = await reference.rotateToken(rotation);
+			assert.equal({ rotated: results[i]?.rotated, session: plain(results[i]?.session) }, { rotated: expected.rotated, session: plain(expected.session) }, `case ${i}`);
+			assert.equal(plain(await store.findSession(rotation.sessionId)), plain(await reference.findSession(rotation.sessionId)), `stored state, case ${i}`);
+		}
+		assert.equal(
+			results.map((r) => r.rotated),
+			[true, true, true, true, false, false, true, false, false],
+		);
+	});
+
+	test("two rotations of one session at the same time: one rotates; the other sees its outcome or, unbatched, possibly the snapshot before it", async () => {
+		const store = fixture.store();
+		for (let round = 0; round < 10; round++) {
+			const session = record();
+			await store.createSession(session);
+			const [a, b] = await Promise.all([0, 1].map((k) => store.rotateToken({ sessionId: k === 0 ? session.id : session.id.toUpperCase(), presentedHash: bytes(2), successorHash: bytes(50 + k), sealedSuccessor: bytes(1), now: at(1), idleExpiresAt: null }))) as [RotationResult, RotationResult];
+			assert.is(Number(a.rotated) + Number(b.rotated), 1);
+			const [winner, loser] = a.rotated ? [a, b] : [b, a];
+			const seen = hexOf(loser.session?.tokenHash);
+			// Batched, the second waits for the first and then runs as a call one after the other would.
+			if (options.batched) assert.is(seen, hexOf(winner.session?.tokenHash));
+			else assert.ok(seen === hexOf(winner.session?.tokenHash) || seen === hexOf(bytes(2)), "the new state or the statement's snapshot");
+		}
 	});
 
 	test("of 200 concurrent rotations presenting one hash, exactly one rotates", async () => {

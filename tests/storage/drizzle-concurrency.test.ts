@@ -1,6 +1,7 @@
 // Real concurrency on a PostgreSQL server: several postgres.js pools (= app instances) racing
 // on one token, under READ COMMITTED and SERIALIZABLE, concurrent migrations, revocations and
-// prunes. PGlite (one connection) cannot show any of this.
+// prunes. PGlite (one connection) cannot show any of this. Every case runs twice: with the
+// store's rotation batching and with one statement per rotation (BATCH_MODES).
 import { readFileSync } from "node:fs";
 import { sql } from "drizzle-orm";
 import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
@@ -8,12 +9,12 @@ import postgres from "postgres";
 import * as assert from "uvu/assert";
 import { isTokenError, type TokenEvent, type TokenService, type TokenSet } from "../../core/index.js";
 import { formatRefreshToken, hashToken, newSecret, parseRefreshToken, sealSuccessor } from "../../core/refresh-token.js";
-import { drizzleStore, migrate } from "../../storage/drizzle/index.js";
+import { drizzleStore as storeOf, migrate, type DrizzleDatabase, type DrizzleStoreOptions } from "../../storage/drizzle/index.js";
 import type { RotationResult, TokenStore } from "../../core/port.js";
 import { manualClock, TEST_REFRESH_KEYS } from "../helpers.js";
 import { createDatabase, postgresOrSkip } from "../support/postgres.js";
 import { guardedSuite } from "../support/suite.js";
-import { serviceOn } from "./drizzle-cases.js";
+import { BATCH_MODES, serviceOn } from "./drizzle-cases.js";
 
 const server = await postgresOrSkip();
 
@@ -22,8 +23,14 @@ interface Pool {
 	db: PostgresJsDatabase;
 }
 
-if (server !== null) {
-	const test = guardedSuite("postgres: concurrency");
+for (const mode of server === null ? [] : BATCH_MODES) {
+	const batched = mode.batch !== false;
+	const test = guardedSuite(`postgres: concurrency, ${mode.label}`);
+
+	/** The store under test in this mode (batched or not), with any other options. */
+	function drizzleStore(db: DrizzleDatabase, options: DrizzleStoreOptions = {}): TokenStore {
+		return storeOf(db, { batch: mode.batch, ...options });
+	}
 	const pools: Pool[] = [];
 	let url = "";
 
@@ -77,7 +84,9 @@ if (server !== null) {
 		console.log(`    [race] 720 exchanges, ${counts.stale} stale views retried (READ COMMITTED snapshot of a row rotated meanwhile)`);
 	});
 
-	test("a slow rotation makes every other exchange block on the row lock: all see the stale snapshot, ask again, converge", async () => {
+	// Batched, the exchanges of one instance wait in its batcher for the one in flight (then see it
+	// committed), so only the first of each other instance blocks on the row lock.
+	test("a slow rotation makes the other exchanges block on the row lock: they see the stale snapshot, ask again, converge", async () => {
 		const admin = (pools[0] as Pool).client;
 		// The winner holds the row lock for 100 ms, so the other 239 are queued behind it for sure.
 		await admin.unsafe(`
@@ -94,7 +103,8 @@ if (server !== null) {
 			const results = await Promise.all(Array.from({ length: 240 }, (_, i) => (services[i % 4] as TokenService).exchange(first.refreshToken)));
 			assert.is(new Set(results.map((r) => r.refreshToken)).size, 1);
 			assert.is(events.filter((e) => e.type === "refreshed").length, 1);
-			assert.ok(counts.stale >= 20, `only ${counts.stale} stale views: the exchanges did not really contend`);
+			assert.ok(counts.stale >= (batched ? 1 : 20), `only ${counts.stale} stale views: the exchanges did not really contend`);
+			if (batched) assert.ok(counts.stale <= 3 * 2, `${counts.stale} stale views: more than the other instances had in flight`);
 			assert.is(counts.rotations, 240 + counts.stale);
 			console.log(`    [race, slow rotation] 240 exchanges, ${counts.stale} blocked on the lock, saw the stale snapshot and retried`);
 		} finally {
@@ -224,6 +234,8 @@ if (server !== null) {
 		assert.ok(Date.now() - created < 30_000);
 	});
 
+	// Batched, the exchange shares its statement with five others: the statement waits on the lock,
+	// skips the row that changed meanwhile (re-checked under READ COMMITTED) and rotates the rest.
 	test("an exchange blocked by a concurrent rotation sees a stale snapshot once, asks again, and gets the grace successor", async () => {
 		const [holder, racer] = [open({ max: 1 }), open({ max: 1 })];
 		const counts = { stale: 0, rotations: 0 };
@@ -247,8 +259,10 @@ if (server !== null) {
 			rotatedInside();
 			await released;
 		});
+		const bystanders = batched ? await Promise.all(Array.from({ length: 5 }, (_, i) => service.issue({ subject: `bystander-${i}` }))) : [];
 		await rotated;
 		const pending = service.exchange(first.refreshToken);
+		const others = Promise.all(bystanders.map((tokens) => service.exchange(tokens.refreshToken)));
 		// Wait until the racer's UPDATE is really blocked on the row lock, then commit.
 		for (let i = 0; i < 500; i++) {
 			const waiting = await (pools[0] as Pool).client`select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()`;
@@ -260,7 +274,9 @@ if (server !== null) {
 		const result = await pending;
 		assert.is(result.refreshToken, formatRefreshToken({ ...parts, secret: successor }));
 		assert.is(counts.stale, 1);
-		assert.is(counts.rotations, 2);
+		assert.is(counts.rotations, 2 + bystanders.length);
+		for (const [i, tokens] of (await others).entries()) assert.is(tokens.sessionId, bystanders[i]?.sessionId);
+		for (const tokens of bystanders) assert.is((await drizzleStore((holder as Pool).db).findSession(tokens.sessionId))?.generation, 1);
 	});
 
 	test.run();

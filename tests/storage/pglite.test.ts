@@ -13,7 +13,7 @@ import { TokenError } from "../../core/errors.js";
 import type { TokenStore } from "../../core/port.js";
 import { drizzleStore, migrate, openStore, type DrizzleDatabase, type OpenedStore } from "../../storage/drizzle/index.js";
 import { rejects } from "../helpers.js";
-import { lifecycleCases, raceCases, storeCases, type DrizzleFixture } from "./drizzle-cases.js";
+import { BATCH_MODES, lifecycleCases, raceCases, storeCases, type DrizzleFixture } from "./drizzle-cases.js";
 import { storeSuites } from "./service-cases.js";
 
 // The file's one PGlite, opened the way apps do: openStore("pglite://memory").
@@ -24,27 +24,30 @@ async function database(): Promise<DrizzleDatabase> {
 	return opened.db;
 }
 
-const fixture: DrizzleFixture = {
-	async setup() {
-		await database();
-	},
-	async reset() {
-		await (await database()).execute(sql`truncate refresh_kit_sessions`);
-	},
-	async teardown() {},
-	store: () => opened as TokenStore,
-	stores: (count) => Array.from({ length: count }, () => drizzleStore((opened as OpenedStore).db)),
-};
-
-// The store contract as shipped and the service over the store, the table emptied before every
-// case. The PGlite instance outlives them (closed by the last suite below).
-storeSuites("drizzleStore on PGlite", async () => {
-	await fixture.setup();
-	return { store: fixture.store(), reset: () => fixture.reset() };
-});
-storeCases("pglite", fixture);
-lifecycleCases("pglite", fixture);
-raceCases("pglite", fixture, { concurrency: 200, instances: 4 });
+// Every suite twice: with rotation batching and with one statement per rotation (BATCH_MODES).
+for (const [index, mode] of BATCH_MODES.entries()) {
+	let main: TokenStore | null = null;
+	const fixture: DrizzleFixture = {
+		async setup() {
+			main ??= drizzleStore(await database(), { batch: mode.batch });
+		},
+		async reset() {
+			await (await database()).execute(sql`truncate refresh_kit_sessions`);
+		},
+		async teardown() {},
+		store: () => main as TokenStore,
+		stores: (count) => Array.from({ length: count }, () => drizzleStore((opened as OpenedStore).db, { batch: mode.batch })),
+	};
+	// The store contract as shipped and the service over the store, the table emptied before every
+	// case. The PGlite instance outlives them (closed by the last suite below).
+	storeSuites(`drizzleStore on PGlite, ${mode.label}`, async () => {
+		await fixture.setup();
+		return { store: fixture.store(), reset: () => fixture.reset() };
+	});
+	storeCases(`pglite, ${mode.label}`, fixture, { batched: mode.batch !== false });
+	if (index === 0) lifecycleCases(`pglite, ${mode.label}`, fixture);
+	raceCases(`pglite, ${mode.label}`, fixture, { concurrency: 200, instances: 4 });
+}
 
 const test = suite("pglite: setup and openStore");
 
