@@ -18,7 +18,7 @@ import { writeFileSync } from "node:fs";
 import { Session } from "node:inspector";
 import { sha256 } from "@oslojs/crypto/sha2";
 import { encodeBase64urlNoPadding } from "@oslojs/encoding";
-import { jwtVerify, type CryptoKey } from "jose";
+import { type CryptoKey, jwtVerify } from "jose";
 import { createTokenService } from "../core/index.js";
 import { memoryStore } from "../storage/memory/index.js";
 import { BENCH_REFRESH_SECRET, BENCH_SIGNING_SECRET } from "./lib/secrets.js";
@@ -167,7 +167,7 @@ const ablation: Record<string, (slot: number) => Promise<void>> = {
 };
 async function wrapped(token: unknown): Promise<unknown> {
 	if (typeof token !== "string" || token.length === 0 || token.length > 16_384) throw new Error("invalid");
-	let payload;
+	let payload: Awaited<ReturnType<typeof jwtVerify>>["payload"];
 	try {
 		({ payload } = await jwtVerify(token, cryptoKey, verifyOptions));
 	} catch (cause) {
@@ -214,7 +214,8 @@ for (let run = 0; run < spec.runs; run++) {
 	}
 	for (const [name, entry] of counts) {
 		(results[name] as number[]).push(entry.ops / entry.seconds);
-		(cpuPerOp[name] ??= []).push(entry.cpu / Math.max(1, entry.ops));
+		cpuPerOp[name] ??= [];
+		cpuPerOp[name].push(entry.cpu / Math.max(1, entry.ops));
 		totals[name] = (totals[name] ?? 0) + entry.ops;
 	}
 }
@@ -250,7 +251,15 @@ async function requestRoundTrip(): Promise<void> {
 	headers.append("host", "127.0.0.1:3000");
 	headers.append("content-type", "application/x-www-form-urlencoded");
 	headers.append("content-length", String(formBody.length));
-	const body = new ReadableStream<Uint8Array>({ start: (controller) => (controller.enqueue(new Uint8Array(formBody)), controller.close()) }, { highWaterMark: 0 });
+	const body = new ReadableStream<Uint8Array>(
+		{
+			start(controller) {
+				controller.enqueue(new Uint8Array(formBody));
+				controller.close();
+			},
+		},
+		{ highWaterMark: 0 },
+	);
 	const request = new Request(new URL("/auth/token", "http://127.0.0.1:3000"), { method: "POST", headers, body, duplex: "half" } as RequestInit);
 	const reader = (request.body as ReadableStream<Uint8Array>).getReader();
 	while (!(await reader.read()).done);
@@ -267,15 +276,18 @@ async function responseRoundTrip(): Promise<void> {
 }
 const bytes32 = new Uint8Array(32);
 getRandomValues(bytes32);
-const microResults: Record<string, number> = spec.only === null
-	? {
-			"sha256 32 B, node:crypto": micro(() => createHash("sha256").update(bytes32).digest()),
-			"sha256 32 B, @oslojs (core)": micro(() => sha256(bytes32)),
-			"getRandomValues 32 B": micro(() => getRandomValues(new Uint8Array(32))),
-			"fetch Request around a stream body + reading it (Node adapter → hub)": await asyncMicro(requestRoundTrip),
-			"fetch Response + arrayBuffer + header copy (hub → Node adapter)": await asyncMicro(responseRoundTrip),
-			"JSON.stringify + Buffer.from of the same answer (what plain node:http does)": micro(() => Buffer.from(JSON.stringify({ access_token: first.accessToken, token_type: "Bearer", expires_in: 900, refresh_token: first.refreshToken }))),
-		}
-	: {};
+const microResults: Record<string, number> =
+	spec.only === null
+		? {
+				"sha256 32 B, node:crypto": micro(() => createHash("sha256").update(bytes32).digest()),
+				"sha256 32 B, @oslojs (core)": micro(() => sha256(bytes32)),
+				"getRandomValues 32 B": micro(() => getRandomValues(new Uint8Array(32))),
+				"fetch Request around a stream body + reading it (Node adapter → hub)": await asyncMicro(requestRoundTrip),
+				"fetch Response + arrayBuffer + header copy (hub → Node adapter)": await asyncMicro(responseRoundTrip),
+				"JSON.stringify + Buffer.from of the same answer (what plain node:http does)": micro(() =>
+					Buffer.from(JSON.stringify({ access_token: first.accessToken, token_type: "Bearer", expires_in: 900, refresh_token: first.refreshToken })),
+				),
+			}
+		: {};
 
 process.stdout.write(`RESULT ${JSON.stringify({ ops: results, cpu: cpuPerOp, totals, micro: microResults } satisfies CoreResult)}\n`);

@@ -6,7 +6,7 @@ import type { CoreResult } from "./core.js";
 import type { LoadRun } from "./lib/load.js";
 import type { ProfileSummary } from "./lib/profile.js";
 import type { CapturedStatement, DiskUsage, FillReport, PgbenchResult, RoundTrips } from "./lib/sql.js";
-import { summarize, type Summary } from "./lib/stats.js";
+import { type Summary, summarize } from "./lib/stats.js";
 import type { Target } from "./report/targets.js";
 
 /** One workload at one concurrency: medians and ranges over its runs. */

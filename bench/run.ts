@@ -8,7 +8,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
-import { parseConfig, runSettings, USAGE, UsageError, type Config, type RunSettings } from "./config.js";
+import { type Config, parseConfig, type RunSettings, runSettings, USAGE, UsageError } from "./config.js";
 import { startPostgres } from "./lib/postgres.js";
 import { machineCpu, type NodeChild } from "./lib/proc.js";
 import { captureRotateStatement, growFiller } from "./lib/sql.js";
@@ -61,7 +61,11 @@ async function measure(config: Config): Promise<void> {
 			if (!skip.has("roundtrips")) results.roundTrips = await runRoundTrips(ctx, { pg });
 			const defs = serverDefs(pg, config);
 			// The scale section needs the rotate server for its 10 k side.
-			if (!skip.has("http") || !skip.has("scale")) servers = await startServers(ctx, defs.filter((def) => !skip.has("http") || def.key === "rotate"));
+			if (!skip.has("http") || !skip.has("scale"))
+				servers = await startServers(
+					ctx,
+					defs.filter((def) => !skip.has("http") || def.key === "rotate"),
+				);
 			if (!skip.has("http")) Object.assign(results, await runHttp(ctx, { pg, servers, defs, statement, fillerRows: FILLER_ROWS }));
 			if (!skip.has("profile")) Object.assign(results, await runRotateProfile(ctx, { pg, statement, fillerRows: FILLER_ROWS }));
 			// Only the rotate server is needed from here on.
@@ -99,7 +103,16 @@ async function measure(config: Config): Promise<void> {
 
 function machineNote(options: { postgres: string; loadavgStart: number[]; busyCores: number }): Machine {
 	const cpu = cpus();
-	return { cpuModel: cpu[0]?.model ?? "unknown", cpus: cpu.length, memoryBytes: totalmem(), node: process.version, postgres: options.postgres, loadavgStart: options.loadavgStart, loadavgEnd: loadavg(), busyCores: options.busyCores };
+	return {
+		cpuModel: cpu[0]?.model ?? "unknown",
+		cpus: cpu.length,
+		memoryBytes: totalmem(),
+		node: process.version,
+		postgres: options.postgres,
+		loadavgStart: options.loadavgStart,
+		loadavgEnd: loadavg(),
+		busyCores: options.busyCores,
+	};
 }
 
 /** Average cores busy (all processes) since `start`. */

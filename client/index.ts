@@ -33,13 +33,13 @@
  * ```
  * @module
  */
-import { systemClock, type Clock } from "../core/clock.js";
+import { type Clock, systemClock } from "../core/clock.js";
 import { AuthClientError } from "./errors.js";
 import { createOriginPolicy } from "./origins.js";
-import { createTokenTimeline, parseTabMessage, withLock, type HeldToken, type SharedLocks, type TabMessage } from "./tabs.js";
+import { createTokenTimeline, type HeldToken, parseTabMessage, type SharedLocks, type TabMessage, withLock } from "./tabs.js";
 
-export { AUTH_CLIENT_ERROR_CODES, AuthClientError, isAuthClientError } from "./errors.js";
 export type { AuthClientErrorCode } from "./errors.js";
+export { AUTH_CLIENT_ERROR_CODES, AuthClientError, isAuthClientError } from "./errors.js";
 
 /** Where a body-transport client keeps its refresh token between runs. */
 export interface RefreshTokenStorage {

@@ -1,7 +1,7 @@
 // RFC 9068 access tokens: signing with the pinned key, verification with the algorithm,
 // `typ`, `iss`, `aud` and `exp` all checked.
-import { jwtVerify, SignJWT, type CryptoKey, type JWTHeaderParameters, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions } from "jose";
-import { encodeBase64url, mac, macKey, randomBytes, utf8, type MacKey } from "./crypto.js";
+import { type CryptoKey, type JWTHeaderParameters, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions, jwtVerify, SignJWT } from "jose";
+import { encodeBase64url, type MacKey, mac, macKey, randomBytes, utf8 } from "./crypto.js";
 import { TokenError } from "./errors.js";
 import type { KeyRing, ResolvedKey } from "./keys.js";
 import { verifyOwnHs256 } from "./own-hs256.js";

@@ -2,9 +2,9 @@
 // SHA-256 and HMAC of ./sha256.js (synchronous, so the hot path does not await) and @oslojs's
 // constant-time comparison.
 import { constantTimeEqual } from "@oslojs/crypto/subtle";
-import { mac, macKey, sha256, type MacKey } from "./sha256.js";
+import { type MacKey, mac, macKey, sha256 } from "./sha256.js";
 
-export { constantTimeEqual, mac, macKey, sha256, type MacKey };
+export { constantTimeEqual, type MacKey, mac, macKey, sha256 };
 
 const encoder = new TextEncoder();
 

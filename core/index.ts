@@ -4,18 +4,19 @@
  *
  * @module
  */
-export { createTokenService } from "./service.js";
-export type { TokenService, TokenSet, IssueInput, SessionInfo, ListSessionsOptions, PruneOptions, RevokeSessionOptions, RevokeSubjectOptions } from "./types.js";
-export { ERROR_CODES, TokenError, isTokenError } from "./errors.js";
-export type { TokenErrorCode } from "./errors.js";
-export { generateSigningKeys } from "./keys.js";
-export type { KeysOption, SigningAlgorithm, JSONWebKeySet } from "./keys.js";
-export { createVerifier } from "./verifier.js";
-export type { VerifierOptions, Verifier } from "./verifier.js";
+
 export type { AccessClaims } from "./access-token.js";
-export type { TokenServiceOptions, RefreshOptions } from "./options.js";
-export type { TokenEvent, TokenEventType, RevocationReason, ReuseAction } from "./events.js";
-export { systemClock } from "./clock.js";
 export type { Clock, Duration } from "./clock.js";
+export { systemClock } from "./clock.js";
+export type { TokenErrorCode } from "./errors.js";
+export { ERROR_CODES, isTokenError, TokenError } from "./errors.js";
+export type { ReuseAction, RevocationReason, TokenEvent, TokenEventType } from "./events.js";
+export type { JSONWebKeySet, KeysOption, SigningAlgorithm } from "./keys.js";
+export { generateSigningKeys } from "./keys.js";
+export type { RefreshOptions, TokenServiceOptions } from "./options.js";
+export type { PruneBatch, RotationResult, SessionRecord, SessionTouch, TokenRotation, TokenStore, TokenStoreVerb } from "./port.js";
 export { TOKEN_STORE_VERBS } from "./port.js";
-export type { TokenStore, TokenStoreVerb, SessionRecord, TokenRotation, RotationResult, SessionTouch, PruneBatch } from "./port.js";
+export { createTokenService } from "./service.js";
+export type { IssueInput, ListSessionsOptions, PruneOptions, RevokeSessionOptions, RevokeSubjectOptions, SessionInfo, TokenService, TokenSet } from "./types.js";
+export type { Verifier, VerifierOptions } from "./verifier.js";
+export { createVerifier } from "./verifier.js";

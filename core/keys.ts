@@ -1,7 +1,7 @@
 // Access-token signing keys: validation (synchronous, at createTokenService), import (once,
 // cached) and the public JWKS. Refresh tokens never depend on these (see refresh-keys.ts).
-import { encodeBase64urlNoPadding, decodeBase64urlIgnorePadding } from "@oslojs/encoding";
-import { exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from "jose";
+import { decodeBase64urlIgnorePadding, encodeBase64urlNoPadding } from "@oslojs/encoding";
+import { type CryptoKey, exportJWK, generateKeyPair, importJWK, type JWK } from "jose";
 import { hmacSha256, sha256, utf8 } from "./crypto.js";
 import { TokenError } from "./errors.js";
 
@@ -83,7 +83,7 @@ export function resolveVerificationKeys(option: unknown): KeyRing {
 		all.push(symmetricKey(secret));
 	} else if (Array.isArray(option)) {
 		if (option.length === 0) throw new TokenError("ERR_CONFIG_INVALID", "keys must contain at least one JWK");
-		option.forEach((jwk: unknown, index: number) => all.push(jwkKey(jwk, index)));
+		for (const [index, jwk] of (option as unknown[]).entries()) all.push(jwkKey(jwk, index));
 	} else {
 		throw new TokenError("ERR_CONFIG_INVALID", "keys must be { secret } or a list of JWKs (see generateSigningKeys)");
 	}
@@ -107,9 +107,7 @@ function symmetricKey(secret: Uint8Array): ResolvedKey {
 	// The kid is a MAC of a fixed label, not a hash of the key: it identifies the key without
 	// giving anyone a fast offline check of a guessed secret.
 	const kid = "hs-" + encodeBase64urlNoPadding(hmacSha256(secret, utf8("refresh-kit/v1 kid"))).slice(0, 16);
-	const imported = lazy(() =>
-		crypto.subtle.importKey("raw", secret.slice(), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]) as Promise<CryptoKey>,
-	);
+	const imported = lazy(() => crypto.subtle.importKey("raw", secret.slice(), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]) as Promise<CryptoKey>);
 	return { kid, alg: "HS256", publicJwk: null, verifyKey: imported, signKey: imported, hmacSecret: secret.slice() };
 }
 

@@ -1,10 +1,11 @@
 // Resolves and validates createTokenService's options once; the result is frozen.
-import { TOKEN_STORE_VERBS, type TokenStore } from "./port.js";
-import { parseDuration, systemClock, type Clock, type Duration } from "./clock.js";
+
+import { type Clock, type Duration, parseDuration, systemClock } from "./clock.js";
 import { TokenError } from "./errors.js";
 import type { ReuseAction, TokenEvent } from "./events.js";
-import { resolveKeys, type KeyRing, type KeysOption } from "./keys.js";
-import { resolveRefreshSecrets, type RefreshKeyRing, type RefreshSecretOption } from "./refresh-keys.js";
+import { type KeyRing, type KeysOption, resolveKeys } from "./keys.js";
+import { TOKEN_STORE_VERBS, type TokenStore } from "./port.js";
+import { type RefreshKeyRing, type RefreshSecretOption, resolveRefreshSecrets } from "./refresh-keys.js";
 import { MAX_LIST_LIMIT } from "./types.js";
 
 /** How refresh tokens behave. Every field has a secure default. */
@@ -114,9 +115,7 @@ export function resolveOptions(options: TokenServiceOptions): Readonly<ResolvedO
 		invalid("store does not guarantee atomic rotation (guarantees.atomicRotation); refusing to run with a check-then-write race");
 	}
 	const issuer = nonEmptyString(options.issuer, "issuer");
-	const audience = Array.isArray(options.audience)
-		? options.audience.map((value, index) => nonEmptyString(value, `audience[${index}]`))
-		: nonEmptyString(options.audience, "audience");
+	const audience = Array.isArray(options.audience) ? options.audience.map((value, index) => nonEmptyString(value, `audience[${index}]`)) : nonEmptyString(options.audience, "audience");
 	if (Array.isArray(audience) && audience.length === 0) invalid("audience must not be empty");
 
 	const mode = oneOf(refresh.mode === undefined ? "rotate" : refresh.mode, ["rotate", "reuse"] as const, "refresh.mode");
@@ -126,7 +125,10 @@ export function resolveOptions(options: TokenServiceOptions): Readonly<ResolvedO
 	const reuseGrace = duration(refresh.reuseGrace === undefined ? "10s" : refresh.reuseGrace, "refresh.reuseGrace");
 	const ring = resolveKeys(options.keys);
 
-	const refreshKeys = resolveRefreshSecrets(refresh.secret, ring.all.flatMap((key) => (key.hmacSecret === null ? [] : [key.hmacSecret])));
+	const refreshKeys = resolveRefreshSecrets(
+		refresh.secret,
+		ring.all.flatMap((key) => (key.hmacSecret === null ? [] : [key.hmacSecret])),
+	);
 	const maxSessionsPerSubject = refresh.maxSessionsPerSubject ?? null;
 	if (maxSessionsPerSubject !== null && (!Number.isSafeInteger(maxSessionsPerSubject) || maxSessionsPerSubject < 1 || maxSessionsPerSubject > MAX_LIST_LIMIT)) {
 		invalid(`refresh.maxSessionsPerSubject must be an integer from 1 to ${MAX_LIST_LIMIT}, or null`);

@@ -6,7 +6,7 @@
 // check below is jose's own, or stricter (canonical base64url, the exact protected header).
 import { constantTimeEqual } from "@oslojs/crypto/subtle";
 import type { AccessClaims, VerifySettings } from "./access-token.js";
-import { decodeBase64url, encodeBase64url, mac, type MacKey } from "./crypto.js";
+import { decodeBase64url, encodeBase64url, type MacKey, mac } from "./crypto.js";
 
 const REQUIRED = ["sub", "exp", "iat", "jti", "sid", "aud", "iss"] as const;
 const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true });

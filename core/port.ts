@@ -69,9 +69,7 @@ export interface TokenRotation {
  * expiry and revocation apart without another round trip. That view may be a moment stale
  * under concurrency; the service re-checks before acting on it.
  */
-export type RotationResult =
-	| { rotated: true; session: SessionRecord }
-	| { rotated: false; session: SessionRecord | null };
+export type RotationResult = { rotated: true; session: SessionRecord } | { rotated: false; session: SessionRecord | null };
 
 /** The input of {@link TokenStore.touchSession}. */
 export interface SessionTouch {
@@ -151,17 +149,7 @@ export interface TokenStore {
 }
 
 /** Every verb of {@link TokenStore}, once: what the service checks a store for, and what wrappers forward. */
-export const TOKEN_STORE_VERBS = [
-	"createSession",
-	"openReusableSession",
-	"rotateToken",
-	"findSession",
-	"touchSession",
-	"revokeSession",
-	"revokeSubject",
-	"listSessions",
-	"prune",
-] as const satisfies readonly (keyof TokenStore)[];
+export const TOKEN_STORE_VERBS = ["createSession", "openReusableSession", "rotateToken", "findSession", "touchSession", "revokeSession", "revokeSubject", "listSessions", "prune"] as const satisfies readonly (keyof TokenStore)[];
 
 /** One verb of the port. */
 export type TokenStoreVerb = (typeof TOKEN_STORE_VERBS)[number];

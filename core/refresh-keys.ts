@@ -2,7 +2,7 @@
 // every reuse-mode token is keyed by it, so nothing in the store, in a query log or in a backup,
 // combined with any number of retired tokens, yields a live token; and a party that only holds
 // the access-token signing keys (every HS256 verifier does) cannot mint a refresh token.
-import { hmacSha256, macKey, utf8, type MacKey } from "./crypto.js";
+import { hmacSha256, type MacKey, macKey, utf8 } from "./crypto.js";
 import { TokenError } from "./errors.js";
 
 /** At least 256 bits: the secret is a key, never a password (nothing stretches it). */
@@ -34,8 +34,7 @@ export interface RefreshKeyRing {
 	byId: ReadonlyMap<number, RefreshKey>;
 }
 
-const HOW_TO_GENERATE =
-	'generate one with `node -e "console.log(require(\'node:crypto\').randomBytes(32).toString(\'base64url\'))"` (or `openssl rand -base64 32`) and keep it with your other server secrets';
+const HOW_TO_GENERATE = "generate one with `node -e \"console.log(require('node:crypto').randomBytes(32).toString('base64url'))\"` (or `openssl rand -base64 32`) and keep it with your other server secrets";
 
 /**
  * Resolves `refresh.secret`. `signingSecrets` are the HS256 access-token secrets: a refresh

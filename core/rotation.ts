@@ -2,7 +2,7 @@
 // presented token was not the current one.
 import type { ServiceContext } from "./context.js";
 import { TokenError } from "./errors.js";
-import { hashToken, newSecret, sealSuccessor, type RefreshTokenParts } from "./refresh-token.js";
+import { hashToken, newSecret, type RefreshTokenParts, sealSuccessor } from "./refresh-token.js";
 import type { TokenSet } from "./types.js";
 import { settleUnrotated } from "./verdict.js";
 

@@ -4,14 +4,25 @@ import { createAccessTokenVerifier } from "./access-token.js";
 import { parseDuration } from "./clock.js";
 import { createContext, type ServiceContext } from "./context.js";
 import { isTokenError, TokenError } from "./errors.js";
-import { publicKeySet, type JSONWebKeySet } from "./keys.js";
+import { type JSONWebKeySet, publicKeySet } from "./keys.js";
 import { resolveOptions, type TokenServiceOptions } from "./options.js";
 import { newFamilyProof, newSecret, newSessionId, parseRefreshToken } from "./refresh-token.js";
 import { exchangeReusable, issueReusable } from "./reuse-mode.js";
 import { revokeAllOfSubject, revokeByToken, revokeSessionById } from "./revocation.js";
 import { exchangeRotating } from "./rotation.js";
 import { plusSeconds } from "./session.js";
-import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, type IssueInput, type ListSessionsOptions, type PruneOptions, type RevokeSessionOptions, type RevokeSubjectOptions, type SessionInfo, type TokenService, type TokenSet } from "./types.js";
+import {
+	DEFAULT_LIST_LIMIT,
+	type IssueInput,
+	type ListSessionsOptions,
+	MAX_LIST_LIMIT,
+	type PruneOptions,
+	type RevokeSessionOptions,
+	type RevokeSubjectOptions,
+	type SessionInfo,
+	type TokenService,
+	type TokenSet,
+} from "./types.js";
 import { normalizeIssueInput, validateSubject } from "./validate.js";
 
 /**

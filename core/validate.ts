@@ -13,6 +13,7 @@ const MAX_CLAIMS_DEPTH = 16;
 
 // U+0000 cannot be stored in PostgreSQL text or jsonb, and a lone UTF-16 surrogate is not valid
 // Unicode: jsonb refuses it and text stores it as U+FFFD, so two different subjects would collide.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding U+0000 is the point: PostgreSQL cannot store it.
 const NUL_OR_LONE_SURROGATE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 function invalid(message: string): never {

@@ -4,7 +4,7 @@ import type { ServiceContext } from "./context.js";
 import { constantTimeEqual } from "./crypto.js";
 import { TokenError } from "./errors.js";
 import type { SessionRecord } from "./port.js";
-import { unsealSuccessor, type RefreshTokenParts } from "./refresh-token.js";
+import { type RefreshTokenParts, unsealSuccessor } from "./refresh-token.js";
 import { isUnexpiredAt } from "./session.js";
 import type { TokenSet } from "./types.js";
 
@@ -40,12 +40,7 @@ export async function settleUnrotated(context: ServiceContext, session: SessionR
 
 /** The presented hash is the token the current one replaced, and that rotation is younger than `reuseGrace`. */
 export function isGracePredecessor(context: ServiceContext, session: SessionRecord, presentedHash: Uint8Array, at: Date): boolean {
-	return (
-		session.previousHash !== null &&
-		session.rotatedAt !== null &&
-		constantTimeEqual(presentedHash, session.previousHash) &&
-		at.getTime() - session.rotatedAt.getTime() < context.config.reuseGrace * 1000
-	);
+	return session.previousHash !== null && session.rotatedAt !== null && constantTimeEqual(presentedHash, session.previousHash) && at.getTime() - session.rotatedAt.getTime() < context.config.reuseGrace * 1000;
 }
 
 /** Applies `refresh.onReuse` to a session whose retired token was presented. */

@@ -1,8 +1,8 @@
 import { createRemoteJWKSet } from "jose";
-import { createAccessTokenVerifier, createVerifierFunction, type AccessClaims } from "./access-token.js";
-import { parseDuration, systemClock, type Clock, type Duration } from "./clock.js";
+import { type AccessClaims, createAccessTokenVerifier, createVerifierFunction } from "./access-token.js";
+import { type Clock, type Duration, parseDuration, systemClock } from "./clock.js";
 import { TokenError } from "./errors.js";
-import { resolveVerificationKeys, type KeysOption, type SigningAlgorithm } from "./keys.js";
+import { type KeysOption, resolveVerificationKeys, type SigningAlgorithm } from "./keys.js";
 
 /** Options of {@link createVerifier}: exactly one of `jwksUrl` or `keys`. */
 export interface VerifierOptions {

@@ -97,7 +97,13 @@ const MUTATIONS = [
 		id: "inv3-raw-store-error",
 		guards: "invariant 3",
 		what: "a failing store call surfaces as the store's own error, not ERR_STORE_UNAVAILABLE",
-		edits: [{ file: "core/store-call.ts", from: 'reject(cause instanceof TokenError && cause.code === "ERR_STORE_UNAVAILABLE" ? cause : new TokenError("ERR_STORE_UNAVAILABLE", `token store failed during ${verb}`, { cause }));', to: "reject(cause);" }],
+		edits: [
+			{
+				file: "core/store-call.ts",
+				from: 'reject(cause instanceof TokenError && cause.code === "ERR_STORE_UNAVAILABLE" ? cause : new TokenError("ERR_STORE_UNAVAILABLE", `token store failed during ${verb}`, { cause }));',
+				to: "reject(cause);",
+			},
+		],
 		run: [CORE, MODEL, FAULTS, ADAPTERS],
 	},
 	{
@@ -170,7 +176,13 @@ const MUTATIONS = [
 		id: "inv4-event-carries-secret",
 		guards: "invariant 4",
 		what: "the 'refreshed' event carries the successor's secret (as decimal bytes)",
-		edits: [{ file: "core/rotation.ts", from: 'context.emit({ type: "refreshed", generation: result.session.generation }, result.session, at);', to: 'context.emit({ type: "refreshed", generation: result.session.generation, detail: String(successor.secret) } as never, result.session, at);' }],
+		edits: [
+			{
+				file: "core/rotation.ts",
+				from: 'context.emit({ type: "refreshed", generation: result.session.generation }, result.session, at);',
+				to: 'context.emit({ type: "refreshed", generation: result.session.generation, detail: String(successor.secret) } as never, result.session, at);',
+			},
+		],
 		run: [CORE, MODEL],
 	},
 	{
@@ -300,7 +312,9 @@ const MUTATIONS = [
 		id: "inv8-prune-live-memory",
 		guards: "invariant 8",
 		what: "memory store: prune also deletes live sessions that have rotated",
-		edits: [{ file: "storage/memory/index.ts", from: "(session.expiresAt !== null && session.expiresAt <= batch.before);", to: "(session.expiresAt !== null && session.expiresAt <= batch.before) || session.previousHash !== null;" }],
+		edits: [
+			{ file: "storage/memory/index.ts", from: "(session.expiresAt !== null && session.expiresAt <= batch.before);", to: "(session.expiresAt !== null && session.expiresAt <= batch.before) || session.previousHash !== null;" },
+		],
 		run: [MODEL, MEMORY],
 	},
 	{
@@ -395,14 +409,26 @@ const MUTATIONS = [
 		id: "cookie-path",
 		guards: "cookie flags",
 		what: "the refresh cookie is scoped to / instead of the base path",
-		edits: [{ file: "adapters/fetch/hub.ts", from: 'const refreshCookie: CookieAttributes = { path: config.basePath === "" ? "/" : config.basePath, domain: cookie?.domain };', to: 'const refreshCookie: CookieAttributes = { path: "/", domain: cookie?.domain };' }],
+		edits: [
+			{
+				file: "adapters/fetch/hub.ts",
+				from: 'const refreshCookie: CookieAttributes = { path: config.basePath === "" ? "/" : config.basePath, domain: cookie?.domain };',
+				to: 'const refreshCookie: CookieAttributes = { path: "/", domain: cookie?.domain };',
+			},
+		],
 		run: [ADAPTERS],
 	},
 	{
 		id: "cookie-refresh-in-json",
 		guards: "cookie mode",
 		what: "cookie mode also returns the refresh token in the JSON body",
-		edits: [{ file: "adapters/fetch/hub.ts", from: "\t\t\tconst lines = [setCookie(cookie.name, tokens.refreshToken, refreshCookie, { expires: tokens.refreshTokenExpiresAt })];", to: "\t\t\tbody.refresh_token = tokens.refreshToken;\n\t\t\tconst lines = [setCookie(cookie.name, tokens.refreshToken, refreshCookie, { expires: tokens.refreshTokenExpiresAt })];" }],
+		edits: [
+			{
+				file: "adapters/fetch/hub.ts",
+				from: "\t\t\tconst lines = [setCookie(cookie.name, tokens.refreshToken, refreshCookie, { expires: tokens.refreshTokenExpiresAt })];",
+				to: "\t\t\tbody.refresh_token = tokens.refreshToken;\n\t\t\tconst lines = [setCookie(cookie.name, tokens.refreshToken, refreshCookie, { expires: tokens.refreshTokenExpiresAt })];",
+			},
+		],
 		run: [ADAPTERS],
 	},
 	{
@@ -422,7 +448,13 @@ const MUTATIONS = [
 		id: "http-onerror-carries-token",
 		guards: "invariant 4 (logs)",
 		what: "a failed exchange's error, forwarded to onError, carries the presented token as a property",
-		edits: [{ file: "adapters/fetch/hub.ts", from: "return tokenResponse(await service.exchange(refreshToken));", to: "return tokenResponse(await service.exchange(refreshToken).catch((error) => { throw Object.assign(error, { presented: refreshToken }); }));" }],
+		edits: [
+			{
+				file: "adapters/fetch/hub.ts",
+				from: "return tokenResponse(await service.exchange(refreshToken));",
+				to: "return tokenResponse(await service.exchange(refreshToken).catch((error) => { throw Object.assign(error, { presented: refreshToken }); }));",
+			},
+		],
 		run: [ADAPTERS],
 	},
 	{
@@ -443,7 +475,9 @@ const MUTATIONS = [
 		id: "demo-healthz-always-ready",
 		guards: "demo /healthz",
 		what: "the demo's /healthz says ready before the store is open",
-		edits: [{ file: "examples/node-server/server.ts", from: 'send(res, database.isReady() ? 200 : 503, JSON.stringify({ store: database.isReady() ? "ready" : "starting" }), ', to: 'send(res, 200, JSON.stringify({ store: "ready" }), ' }],
+		edits: [
+			{ file: "examples/node-server/server.ts", from: 'send(res, database.isReady() ? 200 : 503, JSON.stringify({ store: database.isReady() ? "ready" : "starting" }), ', to: 'send(res, 200, JSON.stringify({ store: "ready" }), ' },
+		],
 		run: [{ dir: "tests/adapters", pattern: "^demo\\.test\\.ts$" }],
 	},
 	// Issue 11: browser-facing hardening.
@@ -451,7 +485,13 @@ const MUTATIONS = [
 		id: "http-csrf-cookie-open",
 		guards: "cookie-authenticated API routes (CSRF)",
 		what: "the access check lets a cross-origin unsafe request authenticated by the access cookie through",
-		edits: [{ file: "adapters/fetch/access.ts", from: 'if (from === "cookie" && request.method !== null && isUnsafeMethod(request.method) && !isAllowedOrigin(', to: 'if (false && from === "cookie" && request.method !== null && isUnsafeMethod(request.method) && !isAllowedOrigin(' }],
+		edits: [
+			{
+				file: "adapters/fetch/access.ts",
+				from: 'if (from === "cookie" && request.method !== null && isUnsafeMethod(request.method) && !isAllowedOrigin(',
+				to: 'if (false && from === "cookie" && request.method !== null && isUnsafeMethod(request.method) && !isAllowedOrigin(',
+			},
+		],
 		run: [ADAPTERS],
 	},
 	{
@@ -465,7 +505,13 @@ const MUTATIONS = [
 		id: "http-cookie-duplicate-hub",
 		guards: "cookie shadowing",
 		what: "the hub's auth routes do not refuse two refresh cookies",
-		edits: [{ file: "adapters/fetch/hub.ts", from: 'countCookies(request.headers.get("cookie"), cookie.name) > 1) return fail(route.name, "ERR_COOKIE_DUPLICATE");', to: 'countCookies(request.headers.get("cookie"), cookie.name) > 99) return fail(route.name, "ERR_COOKIE_DUPLICATE");' }],
+		edits: [
+			{
+				file: "adapters/fetch/hub.ts",
+				from: 'countCookies(request.headers.get("cookie"), cookie.name) > 1) return fail(route.name, "ERR_COOKIE_DUPLICATE");',
+				to: 'countCookies(request.headers.get("cookie"), cookie.name) > 99) return fail(route.name, "ERR_COOKIE_DUPLICATE");',
+			},
+		],
 		run: [ADAPTERS],
 	},
 	{
@@ -578,7 +624,17 @@ async function runTarget(target) {
 	if (target.command !== undefined) {
 		const result = await runBounded(target.command);
 		const output = `${result.stdout}${result.stderr}`;
-		const red = result.status !== 0 && result.stopped === "" ? [`${target.command.join(" ")}: ${output.split("\n").find((line) => line.trim() !== "")?.trim() ?? `exit ${result.status}`}`] : [];
+		const red =
+			result.status !== 0 && result.stopped === ""
+				? [
+						`${target.command.join(" ")}: ${
+							output
+								.split("\n")
+								.find((line) => line.trim() !== "")
+								?.trim() ?? `exit ${result.status}`
+						}`,
+					]
+				: [];
 		return { red, note: result.stopped };
 	}
 	const result = await runBounded([process.execPath, "--import", "tsx", "node_modules/uvu/bin.js", target.dir, target.pattern ?? "\\.test\\.ts$", "--no-color"]);
@@ -603,7 +659,11 @@ async function runMutation(mutation) {
 	};
 	try {
 		const edited = new Map(originals);
-		for (const edit of mutation.edits) edited.set(edit.file, edited.get(edit.file).replace(edit.from, () => edit.to));
+		for (const edit of mutation.edits)
+			edited.set(
+				edit.file,
+				edited.get(edit.file).replace(edit.from, () => edit.to),
+			);
 		for (const [file, text] of edited) writeFileSync(join(ROOT, file), text);
 		const red = [];
 		const notes = [];

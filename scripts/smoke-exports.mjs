@@ -1,7 +1,8 @@
 // Loads every subpath export of an installed package with import() and require(), and checks
 // that both module systems expose the same named exports. Run from the consuming project.
-import { createRequire } from "node:module";
+
 import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
 
 const name = process.argv[2];
@@ -12,8 +13,12 @@ for (const subpath of Object.keys(manifest.exports)) {
 	if (subpath === "./package.json") continue;
 	const specifier = subpath === "." ? name : `${name}/${subpath.slice(2)}`;
 	try {
-		const esm = Object.keys(await import(specifier)).filter((key) => key !== "default").sort();
-		const cjs = Object.keys(require(specifier)).filter((key) => key !== "default" && key !== "__esModule").sort();
+		const esm = Object.keys(await import(specifier))
+			.filter((key) => key !== "default")
+			.sort();
+		const cjs = Object.keys(require(specifier))
+			.filter((key) => key !== "default" && key !== "__esModule")
+			.sort();
 		if (esm.length === 0 || esm.join() !== cjs.join()) throw new Error(`import ${esm.join(",")} != require ${cjs.join(",")}`);
 		console.log(`ok   ${specifier}: ${esm.join(", ")}`);
 	} catch (error) {

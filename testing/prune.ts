@@ -2,7 +2,7 @@
 // dead sessions of every subject, so on a shared store (no `reset`) these cases cannot know how
 // many a call should delete: there they drain and check bounds; on an isolated store, exact counts.
 import type { SessionRecord, TokenStore } from "../core/port.js";
-import { at, create, drain, hex, HOUR, iso, MINUTE, plain, rotation, same, SECOND } from "./fixtures.js";
+import { at, create, drain, HOUR, hex, iso, MINUTE, plain, rotation, SECOND, same } from "./fixtures.js";
 import type { CaseContext, ContractCase } from "./types.js";
 
 /** Every one of `sessions` is gone from the store. */
@@ -56,7 +56,11 @@ export function pruneCases(): ContractCase[] {
 				const counts = [];
 				for (let i = 0; i < 3; i++) counts.push(await store.prune({ before: at(HOUR), limit: 3 }));
 				// Seven or more are due, so the first two batches are full and the third is not empty.
-				same([counts[0], counts[1], (counts[2] ?? 0) >= 1 && (counts[2] ?? 0) <= 3], [3, 3, true], "prune deletes at most `limit` sessions per call, and exactly `limit` while at least that many are due; [batch 1, batch 2, 1 <= batch 3 <= 3]");
+				same(
+					[counts[0], counts[1], (counts[2] ?? 0) >= 1 && (counts[2] ?? 0) <= 3],
+					[3, 3, true],
+					"prune deletes at most `limit` sessions per call, and exactly `limit` while at least that many are due; [batch 1, batch 2, 1 <= batch 3 <= 3]",
+				);
 				if (context.isolated) same(counts, [3, 3, 1], "on an empty store, batches of 3 over 7 dead sessions delete 3, 3, 1");
 				await drain(store, at(HOUR));
 				await gone(store, dead, "draining prune in batches deletes every dead session");
@@ -70,7 +74,11 @@ export function pruneCases(): ContractCase[] {
 				const dead = await Promise.all(Array.from({ length: 30 }, () => create(store, { expiresAt: at(SECOND) })));
 				const live = await Promise.all(Array.from({ length: 10 }, () => create(store, { expiresAt: at(10 * HOUR), absoluteExpiresAt: at(10 * HOUR) })));
 				const counts = await Promise.all(Array.from({ length: 8 }, () => store.prune({ before: at(HOUR), limit: 4 })));
-				same(counts.every((count) => count >= 0 && count <= 4), true, `concurrent prune calls each delete at most their limit (limit 4, got ${counts.join(", ")})`);
+				same(
+					counts.every((count) => count >= 0 && count <= 4),
+					true,
+					`concurrent prune calls each delete at most their limit (limit 4, got ${counts.join(", ")})`,
+				);
 				const total = counts.reduce((sum, count) => sum + count, 0) + (await drain(store, at(HOUR)));
 				deletedCount(context, total, dead.length, "concurrent prune calls count each deleted session once in total (no double counting, none missed)");
 				await gone(store, dead, "concurrent prune calls and a final drain delete every dead session");

@@ -1,5 +1,5 @@
 // Contract cases: touchSession, revokeSession, revokeSubject and listSessions.
-import { at, create, freshSubject, hex, HOUR, ids, iso, MINUTE, plain, same, SECOND, sortedIds } from "./fixtures.js";
+import { at, create, freshSubject, HOUR, hex, ids, iso, MINUTE, plain, SECOND, same, sortedIds } from "./fixtures.js";
 import type { ContractCase } from "./types.js";
 
 export function revocationCases(): ContractCase[] {

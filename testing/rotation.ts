@@ -1,6 +1,6 @@
 // Contract cases: rotateToken, the port's atomic consume-if-current, and its races.
 import type { RotationResult, SessionRecord, TokenRotation } from "../core/port.js";
-import { at, create, hex, HOUR, holds, iso, plain, randomBytes, record, rotation, same, SECOND } from "./fixtures.js";
+import { at, create, HOUR, hex, holds, iso, plain, randomBytes, record, rotation, SECOND, same } from "./fixtures.js";
 import type { ContractCase } from "./types.js";
 
 /** The name of the atomic-rotation case: the one a check-then-write store fails. */
@@ -128,7 +128,11 @@ export function rotationCases(options: { races: number }): ContractCase[] {
 				for (let generation = 1; generation <= 5; generation++) {
 					const step = rotation(session, { presentedHash: current, now: at(generation * SECOND), idleExpiresAt: at(generation * SECOND + HOUR) });
 					const result = await store.rotateToken(step);
-					same([result.rotated, result.session?.generation, hex(result.session?.previousHash)], [true, generation, hex(current)], `rotation ${generation} presenting the latest successor rotates; [rotated, generation, previousHash]`);
+					same(
+						[result.rotated, result.session?.generation, hex(result.session?.previousHash)],
+						[true, generation, hex(current)],
+						`rotation ${generation} presenting the latest successor rotates; [rotated, generation, previousHash]`,
+					);
 					same((await store.rotateToken({ ...step, successorHash: randomBytes(32) })).rotated, false, `presenting the same hash twice rotates once (rotation ${generation})`);
 					current = step.successorHash;
 				}
@@ -175,7 +179,11 @@ export function rotationCases(options: { races: number }): ContractCase[] {
 					const [rotated, revoked] = await Promise.all([store.rotateToken(rotation(session)), store.revokeSession(session.id, at(5 * SECOND))]);
 					holds(revoked !== null, "revokeSession racing a rotation still revokes the session and returns it");
 					const stored = await store.findSession(session.id);
-					same([iso(stored?.revokedAt), stored?.generation], [iso(at(5 * SECOND)), rotated.rotated ? 1 : 0], "after a rotation raced a revocation the session is revoked, and generation counts the one rotation that happened (or none); [revokedAt, generation]");
+					same(
+						[iso(stored?.revokedAt), stored?.generation],
+						[iso(at(5 * SECOND)), rotated.rotated ? 1 : 0],
+						"after a rotation raced a revocation the session is revoked, and generation counts the one rotation that happened (or none); [revokedAt, generation]",
+					);
 				}
 			},
 		},

@@ -1,6 +1,6 @@
 // Contract cases: the port's shape, createSession, findSession and openReusableSession.
 import { TOKEN_STORE_VERBS } from "../core/port.js";
-import { at, create, freshSubject, HOUR, ids, MINUTE, plain, randomBytes, record, refuses, same, SECOND } from "./fixtures.js";
+import { at, create, freshSubject, HOUR, ids, MINUTE, plain, randomBytes, record, refuses, SECOND, same } from "./fixtures.js";
 import type { ContractCase } from "./types.js";
 
 // Text a store must keep byte for byte: SQL quoting, LIKE wildcards, escapes, unicode, and
@@ -127,7 +127,11 @@ export function sessionCases(options: { races: number }): ContractCase[] {
 
 				const other = freshSubject();
 				const alive = await create(store, { subject: other, mode: "reuse", device: "d", expiresAt: at(HOUR + 1) });
-				same((await store.openReusableSession(record({ subject: other, mode: "reuse", device: "d", createdAt: later, lastUsedAt: later }))).id, alive.id, "a session expiring 1 ms after the candidate's createdAt is still live and reused");
+				same(
+					(await store.openReusableSession(record({ subject: other, mode: "reuse", device: "d", createdAt: later, lastUsedAt: later }))).id,
+					alive.id,
+					"a session expiring 1 ms after the candidate's createdAt is still live and reused",
+				);
 				const forever = freshSubject();
 				const immortal = await create(store, { subject: forever, mode: "reuse", device: "d", expiresAt: null, absoluteExpiresAt: null });
 				same((await store.openReusableSession(record({ subject: forever, mode: "reuse", device: "d", createdAt: at(1000 * HOUR) }))).id, immortal.id, "a session with expiresAt null never expires");

@@ -1,10 +1,10 @@
 // Shared test helpers. Not a suite: the runner only picks up *.test.ts.
 import * as assert from "uvu/assert";
 import { createTokenService, isTokenError, type RefreshOptions, type TokenErrorCode, type TokenEvent, type TokenService, type TokenServiceOptions } from "../core/index.js";
+import type { TokenStore } from "../core/port.js";
 import { resolveRefreshSecrets } from "../core/refresh-keys.js";
 import { formatRefreshToken, hashToken, newFamilyProof, newSecret, newSessionId, parseRefreshToken } from "../core/refresh-token.js";
 import { memoryStore } from "../storage/memory/index.js";
-import type { TokenStore } from "../core/port.js";
 
 /**
  * Asserts that `promise` rejects with a TokenError of `code` (uvu's assert.throws is

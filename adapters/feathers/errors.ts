@@ -1,6 +1,6 @@
 // TokenError -> Feathers error: the status a Feathers client branches on, the library's stable
 // code in `data.code`, and a fixed message that never echoes the token.
-import { BadRequest, NotAuthenticated, Unavailable, type FeathersError } from "@feathersjs/errors";
+import { BadRequest, type FeathersError, NotAuthenticated, Unavailable } from "@feathersjs/errors";
 import { isTokenError, type TokenErrorCode } from "../../core/errors.js";
 
 const MESSAGES: Record<Exclude<TokenErrorCode, "ERR_CONFIG_INVALID">, string> = {

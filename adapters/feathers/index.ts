@@ -18,8 +18,9 @@
  * ```
  * @module
  */
-export { RefreshKitAuthenticationService, EXCHANGE_PARAM } from "./service.js";
-export type { RefreshKitServiceOptions } from "./service.js";
-export { RefreshStrategy } from "./refresh-strategy.js";
+
+export { feathersErrorFor, toFeathersError } from "./errors.js";
 export { RefreshKitJWTStrategy } from "./jwt-strategy.js";
-export { toFeathersError, feathersErrorFor } from "./errors.js";
+export { RefreshStrategy } from "./refresh-strategy.js";
+export type { RefreshKitServiceOptions } from "./service.js";
+export { EXCHANGE_PARAM, RefreshKitAuthenticationService } from "./service.js";

@@ -1,8 +1,8 @@
 // The `jwt` strategy for refresh-kit's access tokens. Verification is the authentication
 // service's (the token service's verify); what changes is what happens to a real-time
 // connection when its access token expires.
-import { JWTStrategy, type AuthenticationResult, type ConnectionEvent } from "@feathersjs/authentication";
-import { systemClock, type Clock } from "../../core/clock.js";
+import { type AuthenticationResult, type ConnectionEvent, JWTStrategy } from "@feathersjs/authentication";
+import { type Clock, systemClock } from "../../core/clock.js";
 import { tokenServiceOf } from "./refresh-strategy.js";
 
 // setTimeout's largest delay (2^31 - 1 ms, about 24.8 days); a longer wait is re-armed.

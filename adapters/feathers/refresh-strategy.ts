@@ -1,11 +1,11 @@
 // The `refresh` authentication strategy: `{ strategy: "refresh", refreshToken }` -> the token
 // service's exchange -> a new access token, the rotated refresh token and the entity.
-import { AuthenticationBaseStrategy, type AuthenticationBase, type AuthenticationParams, type AuthenticationRequest, type AuthenticationResult } from "@feathersjs/authentication";
+import { type AuthenticationBase, AuthenticationBaseStrategy, type AuthenticationParams, type AuthenticationRequest, type AuthenticationResult } from "@feathersjs/authentication";
 import { NotAuthenticated } from "@feathersjs/errors";
 import type { Params } from "@feathersjs/feathers";
 import type { TokenService } from "../../core/types.js";
 import { feathersErrorFor, feathersErrors } from "./errors.js";
-import { EXCHANGE_PARAM, tokenResult, type RefreshKitAuthenticationService } from "./service.js";
+import { EXCHANGE_PARAM, type RefreshKitAuthenticationService, tokenResult } from "./service.js";
 
 /** The authentication service as the strategies need it (duck-typed: two copies of the package still work together). */
 export function tokenServiceOf(authentication: AuthenticationBase | undefined, strategy: string): TokenService {
@@ -38,6 +38,7 @@ export function tokenServiceOf(authentication: AuthenticationBase | undefined, s
  * ```
  */
 export class RefreshStrategy extends AuthenticationBaseStrategy {
+	// biome-ignore lint/suspicious/noExplicitAny: AuthenticationBaseStrategy declares `configuration` as any; an override must keep that type.
 	override get configuration(): any {
 		const settings: { service?: string; entity?: string | null; entityId?: string } = this.authentication?.configuration ?? {};
 		return { service: settings.service, entity: settings.entity, entityId: settings.entityId, ...super.configuration };

@@ -1,12 +1,12 @@
 // The Feathers authentication service with refresh-kit's tokens: a login answers Feathers' result
 // plus a refresh token, the `refresh` strategy rotates it, logout revokes the session, and every
 // access token is an RFC 9068 token verified by the token service.
-import { AuthenticationService, type AuthenticationParams, type AuthenticationRequest, type AuthenticationResult, type JwtVerifyOptions } from "@feathersjs/authentication";
+import { type AuthenticationParams, type AuthenticationRequest, type AuthenticationResult, AuthenticationService, type JwtVerifyOptions } from "@feathersjs/authentication";
 import { GeneralError, NotAuthenticated } from "@feathersjs/errors";
 import type { Application } from "@feathersjs/feathers";
 import { decodeJwt } from "jose";
 import type { AccessClaims } from "../../core/access-token.js";
-import { systemClock, type Clock } from "../../core/clock.js";
+import { type Clock, systemClock } from "../../core/clock.js";
 import type { TokenService, TokenSet } from "../../core/types.js";
 import { feathersErrors } from "./errors.js";
 
@@ -76,6 +76,7 @@ export class RefreshKitAuthenticationService extends AuthenticationService {
 		this.clock = options.clock ?? systemClock;
 	}
 
+	// biome-ignore lint/suspicious/noExplicitAny: AuthenticationService declares `configuration` as any; an override must keep that type.
 	override get configuration(): any {
 		const configuration = super.configuration;
 		return typeof configuration.secret === "string" ? configuration : { ...configuration, secret: NO_FEATHERS_SECRET };
@@ -97,9 +98,7 @@ export class RefreshKitAuthenticationService extends AuthenticationService {
 			throw new GeneralError("refresh-kit needs a subject for the session: configure `entity` and `service`, or set `params.jwtOptions.subject`");
 		}
 		const device = await this.getDevice(authResult, params);
-		const tokens = await feathersErrors(() =>
-			this.tokens.issue({ subject, ...(Object.keys(payload).length > 0 ? { claims: payload } : {}), ...(device === undefined ? {} : { device }) }),
-		);
+		const tokens = await feathersErrors(() => this.tokens.issue({ subject, ...(Object.keys(payload).length > 0 ? { claims: payload } : {}), ...(device === undefined ? {} : { device }) }));
 		return tokenResult(tokens, authResult);
 	}
 

@@ -6,6 +6,7 @@ import type { Params } from "./types.js";
 export type BodyProblem = "too-large" | "unsupported-type" | "malformed" | "duplicate";
 
 const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+// biome-ignore lint/suspicious/noControlCharactersInRegex: RFC 8259 §7: a JSON string may not hold U+0000 to U+001F unescaped; the class refuses exactly those.
 const JSON_STRING = /"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/y;
 const JSON_SPACE = /[ \t\n\r]*/y;
 const PERCENT_OR_PLUS = /[%+]/;

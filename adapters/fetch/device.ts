@@ -41,6 +41,7 @@ const SYSTEMS: ReadonlyArray<readonly [RegExp, string]> = [
 ];
 
 // C0 and C1 controls and DEL, and UTF-16 surrogates without their pair (issue() refuses those).
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point: they are removed from the label.
 const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 function firstMatch(text: string, table: ReadonlyArray<readonly [RegExp, string]>): string | undefined {

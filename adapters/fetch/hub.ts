@@ -4,14 +4,14 @@
 import { isTokenError } from "../../core/errors.js";
 import type { TokenSet } from "../../core/types.js";
 import { extractAccessToken } from "./access.js";
-import { declaresTooLarge, parseParams, type BodyProblem } from "./body.js";
+import { type BodyProblem, declaresTooLarge, parseParams } from "./body.js";
 import { countCookies, readCookie } from "./cookies.js";
 import { resolveHttpOptions } from "./options.js";
 import { isAllowedOrigin } from "./origin.js";
 import { pathBelow } from "./paths.js";
 import { createErrorResponder, JSON_TYPE, NO_STORE } from "./responses.js";
-import { createSessionRoutes } from "./sessions.js";
 import { sessionCookies } from "./session-cookies.js";
+import { createSessionRoutes } from "./sessions.js";
 import type { FetchHandlerOptions, HttpErrorReason, Hub, HubRequest, HubResponse, HubService, LoginResult, Params } from "./types.js";
 
 type RouteName = "login" | "token" | "revoke" | "logout" | "jwks";

@@ -11,10 +11,11 @@
  *
  * @module
  */
-export { createFetchHandler } from "./handler.js";
+
 export { authorize } from "./access.js";
-export { errorResponse } from "./responses.js";
 export { describeUserAgent, deviceLabel } from "./device.js";
+export { createFetchHandler } from "./handler.js";
+export { errorResponse } from "./responses.js";
 export type {
 	AccessRequest,
 	AccessVerifier,

@@ -53,7 +53,7 @@ function checkCookieOptions(cookie: CookieOptions, basePath: string): void {
 		invalid('cookie.path must be a path such as "/" that contains basePath');
 	}
 	// Otherwise the login would answer 200 and the browser would keep no cookie.
-	if (HOST_PREFIX.test(cookie.name) && normalizeBasePath(cookie.path ?? basePath) !== "") invalid("a __Host- refresh cookie needs Path=/, but it is scoped to basePath: use a __Secure- name, or cookie.path \"/\" (or basePath \"/\")");
+	if (HOST_PREFIX.test(cookie.name) && normalizeBasePath(cookie.path ?? basePath) !== "") invalid('a __Host- refresh cookie needs Path=/, but it is scoped to basePath: use a __Secure- name, or cookie.path "/" (or basePath "/")');
 	const hostPrefixed = HOST_PREFIX.test(cookie.name) || (cookie.accessTokenName !== undefined && HOST_PREFIX.test(cookie.accessTokenName));
 	if (hostPrefixed && cookie.domain !== undefined) invalid("__Host- cookies cannot have a Domain: drop cookie.domain, or use __Secure- names");
 }

@@ -4,10 +4,9 @@
 import type { AccessClaims } from "../../core/access-token.js";
 import { TokenError } from "../../core/errors.js";
 import type { SessionInfo, TokenService } from "../../core/types.js";
-import { checkAccess, extractAccessToken, resolveAuthorizeOptions } from "./access.js";
+import { checkAccess, resolveAuthorizeOptions } from "./access.js";
 import type { ResolvedHttpOptions } from "./options.js";
-import { isAllowedOrigin } from "./origin.js";
-import { JSON_TYPE, NO_STORE, type ErrorResponder } from "./responses.js";
+import { type ErrorResponder, JSON_TYPE, NO_STORE } from "./responses.js";
 import type { FetchHandlerOptions, HubRequest, HubResponse, HubService } from "./types.js";
 
 const ROUTE = "sessions";

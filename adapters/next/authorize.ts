@@ -1,7 +1,7 @@
 // The access check for Next.js: `authorize` for route handlers, and `verifyRequest`, the same
 // check reduced to the claims for Server Components, middleware and the Edge runtime.
 import type { AccessClaims } from "../../core/access-token.js";
-import { accessCheckRequest, checkAccess, resolveAuthorizeOptions, toFetchAuthorizeResult, type AccessCheckRequest } from "../fetch/access.js";
+import { type AccessCheckRequest, accessCheckRequest, checkAccess, resolveAuthorizeOptions, toFetchAuthorizeResult } from "../fetch/access.js";
 import type { AccessRequest, AccessVerifier, AuthorizeOptions, AuthorizeResult } from "../fetch/types.js";
 import { publicOrigin } from "./url.js";
 

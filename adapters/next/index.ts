@@ -6,8 +6,9 @@
  *
  * @module
  */
+
+export type { AccessRequest, AccessVerifier, AuthorizeOptions, AuthorizeResult, FetchHandlerOptions as NextHandlerOptions, HeadersLike } from "../fetch/types.js";
+export { authorize, verifyRequest } from "./authorize.js";
 export { createNextHandlers } from "./handlers.js";
 export { createNextProxy } from "./proxy.js";
-export { authorize, verifyRequest } from "./authorize.js";
 export type { NextHandlers, NextProxy, NextProxyOptions, NextProxyService } from "./types.js";
-export type { AccessRequest, AccessVerifier, AuthorizeOptions, AuthorizeResult, FetchHandlerOptions as NextHandlerOptions, HeadersLike } from "../fetch/types.js";

@@ -1,7 +1,7 @@
 // The address the browser used, which Next.js does not put in `request.url`.
 import type { HeadersLike } from "../fetch/types.js";
 
-const HOST = /^[A-Za-z0-9.\-]+(?::\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](?::\d{1,5})?$/;
+const HOST = /^[A-Za-z0-9.-]+(?::\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](?::\d{1,5})?$/;
 
 /**
  * Next.js hands route handlers a `request.url` on the server's own address (`next start -H

@@ -6,8 +6,9 @@
  *
  * @module
  */
-export { createNodeHandler } from "./handler.js";
+
+export type { AccessVerifier, AuthorizeOptions, FetchHandlerOptions as NodeHandlerOptions, HubResponse } from "../fetch/types.js";
 export { authorize, requireAuth } from "./authorize.js";
+export { createNodeHandler } from "./handler.js";
 export { writeResponse } from "./response.js";
 export type { AuthenticatedRequest, AuthorizeResult, NextFunction } from "./types.js";
-export type { AccessVerifier, AuthorizeOptions, FetchHandlerOptions as NodeHandlerOptions, HubResponse } from "../fetch/types.js";

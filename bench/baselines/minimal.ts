@@ -10,7 +10,7 @@
 // env: DATABASE_URL, ALG (HS256 | ES256 | EdDSA, default HS256), POOL (default 10), PORT
 import { createHash, createSecretKey, randomBytes, randomUUID } from "node:crypto";
 import { createServer, type ServerResponse } from "node:http";
-import { generateKeyPair, SignJWT, type CryptoKey, type KeyObject } from "jose";
+import { type CryptoKey, generateKeyPair, type KeyObject, SignJWT } from "jose";
 import postgres from "postgres";
 import { BENCH_SIGNING_SECRET } from "../lib/secrets.js";
 import { listen, readBody } from "../servers/listen.js";

@@ -58,7 +58,11 @@ export function runLoad(spec: LoadSpec, options: LoadOptions = {}): Promise<Load
 				}
 				if (options.during !== undefined) {
 					during = options.during(abort.signal);
-					if (options.endWithDuring === true) during.then(() => child.stdin.write("STOP\n"), () => child.stdin.write("STOP\n"));
+					if (options.endWithDuring === true)
+						during.then(
+							() => child.stdin.write("STOP\n"),
+							() => child.stdin.write("STOP\n"),
+						);
 				}
 				options.onWindow?.("start");
 			} else if (line === "MEASURE_END") {

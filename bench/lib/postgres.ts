@@ -85,7 +85,9 @@ export async function startPostgres(): Promise<PostgresServer> {
 	psql("create extension if not exists pg_stat_statements");
 	const version = psql("show server_version");
 	const settings: Record<string, string> = {};
-	for (const line of psql("select name || '=' || setting from pg_settings where name in ('fsync','synchronous_commit','full_page_writes','wal_sync_method','shared_buffers','max_connections','wal_level','max_wal_size','checkpoint_timeout')").split("\n")) {
+	for (const line of psql(
+		"select name || '=' || setting from pg_settings where name in ('fsync','synchronous_commit','full_page_writes','wal_sync_method','shared_buffers','max_connections','wal_level','max_wal_size','checkpoint_timeout')",
+	).split("\n")) {
 		const [name, value] = line.split("=");
 		if (name !== undefined && value !== undefined) settings[name] = value;
 	}

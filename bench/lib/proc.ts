@@ -1,6 +1,6 @@
 // Child processes of the bench: start a server and wait for its "READY <port>" line, read CPU
 // time and RSS from /proc, find a free port.
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { createInterface } from "node:readline";

@@ -105,7 +105,10 @@ export function summarizeProfile(path: string, options: { top?: number; inclusiv
 			.map(([name, entry]) => ({ name, owner: entry.owner, ms: entry.ms, share: entry.ms / total }))
 			.sort((a, b) => b.ms - a.ms)
 			.slice(0, top),
-		inclusive: [...inclusive].map(([name, ms]) => ({ name, ms, share: ms / total })).sort((a, b) => b.ms - a.ms).slice(0, top),
+		inclusive: [...inclusive]
+			.map(([name, ms]) => ({ name, ms, share: ms / total }))
+			.sort((a, b) => b.ms - a.ms)
+			.slice(0, top),
 	};
 }
 

@@ -6,7 +6,7 @@ import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { drizzle } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
-import { createTokenService, type Clock } from "../../core/index.js";
+import { type Clock, createTokenService } from "../../core/index.js";
 import { drizzleStore, migrate } from "../../storage/drizzle/index.js";
 import { PGBIN, type PostgresServer } from "./postgres.js";
 import { BENCH_REFRESH_SECRET, BENCH_SIGNING_SECRET } from "./secrets.js";
@@ -97,10 +97,12 @@ export interface DiskUsage {
 }
 
 export function diskUsage(pg: PostgresServer, database: string): DiskUsage {
-	const [rows, total, heap, index] = pg
-		.psql(`select count(*), pg_total_relation_size('${TABLE}'), pg_relation_size('${TABLE}'), pg_indexes_size('${TABLE}') from ${TABLE}`, database)
-		.split("|")
-		.map(Number) as [number, number, number, number];
+	const [rows, total, heap, index] = pg.psql(`select count(*), pg_total_relation_size('${TABLE}'), pg_relation_size('${TABLE}'), pg_indexes_size('${TABLE}') from ${TABLE}`, database).split("|").map(Number) as [
+		number,
+		number,
+		number,
+		number,
+	];
 	pg.psql("create extension if not exists pageinspect", database);
 	const [pkeyBytes, levels] = pg.psql(`select pg_relation_size('${TABLE}_pkey'), (select level from bt_metap('${TABLE}_pkey'))`, database).split("|").map(Number) as [number, number];
 	return { rows, totalBytes: total, heapBytes: heap, indexBytes: index, bytesPerSession: total / rows, primaryKey: { bytes: pkeyBytes, levels } };
@@ -206,11 +208,9 @@ export function runPgbench(pg: PostgresServer, database: string, script: string,
 	const file = join(dir, "rotate.pgbench.sql");
 	writeFileSync(file, script);
 	const argv = [...wrap, existsSync(`${PGBIN}/pgbench`) ? `${PGBIN}/pgbench` : "pgbench"];
-	const result = spawnSync(
-		argv[0] as string,
-		[...argv.slice(1), "-n", "-M", "prepared", "-c", String(clients), "-j", "1", "-T", String(seconds), "-f", file, "-h", "127.0.0.1", "-p", String(pg.port), "-U", "postgres", database],
-		{ encoding: "utf8" },
-	);
+	const result = spawnSync(argv[0] as string, [...argv.slice(1), "-n", "-M", "prepared", "-c", String(clients), "-j", "1", "-T", String(seconds), "-f", file, "-h", "127.0.0.1", "-p", String(pg.port), "-U", "postgres", database], {
+		encoding: "utf8",
+	});
 	if (result.status !== 0) throw new Error(`pgbench failed: ${result.stderr}\n${result.stdout}`);
 	const out = result.stdout;
 	const number = (pattern: RegExp): number => Number(pattern.exec(out)?.[1] ?? Number.NaN);

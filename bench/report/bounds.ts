@@ -16,19 +16,34 @@ export function renderBounds(report: Report): string[] {
 	const request = Object.entries(micro).find(([name]) => name.startsWith("fetch Request"))?.[1];
 	const response = Object.entries(micro).find(([name]) => name.startsWith("fetch Response"))?.[1];
 	if (request !== undefined && response !== undefined) {
-		out.push(`The fetch machinery is what the Node adapter avoids: on this machine a \`Request\` around a \`ReadableStream\` body read back costs ${request.toFixed(0)} µs and a \`Response\` read back into bytes and headers ${response.toFixed(0)} µs (section 1, one call at a time). \`adapters/node\` therefore hands the hub a request built straight from \`IncomingMessage\` (\`adapters/node/request.ts\`) and writes its answer with one \`writeHead\` + \`end\`; only \`createFetchHandler\` (Deno, Bun, Workers) and the Next.js handlers, whose runtimes hand over a \`Request\` anyway, build \`Request\`/\`Response\` objects.`, "");
+		out.push(
+			`The fetch machinery is what the Node adapter avoids: on this machine a \`Request\` around a \`ReadableStream\` body read back costs ${request.toFixed(0)} µs and a \`Response\` read back into bytes and headers ${response.toFixed(0)} µs (section 1, one call at a time). \`adapters/node\` therefore hands the hub a request built straight from \`IncomingMessage\` (\`adapters/node/request.ts\`) and writes its answer with one \`writeHead\` + \`end\`; only \`createFetchHandler\` (Deno, Bun, Workers) and the Next.js handlers, whose runtimes hand over a \`Request\` anyway, build \`Request\`/\`Response\` objects.`,
+			"",
+		);
 	}
 	out.push(...coreBounds(results));
 	const tutorial = httpOf(results, "tutorial", 50);
-	if (tutorial !== undefined) out.push(`**Tutorial baseline.** Its server spends ${us(tutorial.cpu.server)} µs per refresh, almost all in \`jsonwebtoken\` (a verify and a sign with a string secret, which it first tries to parse as a PEM key on every call), so it is bound by its own single thread too.`, "");
+	if (tutorial !== undefined)
+		out.push(
+			`**Tutorial baseline.** Its server spends ${us(tutorial.cpu.server)} µs per refresh, almost all in \`jsonwebtoken\` (a verify and a sign with a string secret, which it first tries to parse as a PEM key on every call), so it is bound by its own single thread too.`,
+			"",
+		);
 	const oidc = httpOf(results, "oidc", 50);
-	if (oidc !== undefined) out.push(`**node-oidc-provider.** ${us(oidc.cpu.server)} µs of server CPU per refresh with no database at all (Koa, its models, an HS256 JWT): its in-memory adapter removes the durable write that refresh-kit's rotate mode pays for.`, "");
+	if (oidc !== undefined)
+		out.push(
+			`**node-oidc-provider.** ${us(oidc.cpu.server)} µs of server CPU per refresh with no database at all (Koa, its models, an HS256 JWT): its in-memory adapter removes the durable write that refresh-kit's rotate mode pays for.`,
+			"",
+		);
 	if (results.hot !== undefined) {
 		const share = ((results.hot.hotUpdates / Math.max(1, results.hot.updates)) * 100).toFixed(0);
 		const rotate = httpOf(results, "rotate", 50);
 		const pgCores = rotate === undefined ? Number.NaN : rotate.rps.median * rotate.cpu.postgres;
-		const postgres = rotate === undefined ? "" : `During rotate traffic at 50 connections PostgreSQL used ${pgCores.toFixed(2)} cores, ${pgCores < 0.6 ? "so it does not bound the HTTP figures here" : "a real share of the machine"}.`;
-		out.push(`**Store.** The happy path is one statement (section 4). ${results.hot.hotUpdates} of ${results.hot.updates} rotations in the profiled run were heap-only (HOT) updates (${share} %): a rotation changes no indexed column (prune finds idle-expired sessions through \`prune_after\`, which a rotation leaves alone; migration 0001), so PostgreSQL writes no index entries for it unless the row's page is full. ${postgres}`, "");
+		const postgres =
+			rotate === undefined ? "" : `During rotate traffic at 50 connections PostgreSQL used ${pgCores.toFixed(2)} cores, ${pgCores < 0.6 ? "so it does not bound the HTTP figures here" : "a real share of the machine"}.`;
+		out.push(
+			`**Store.** The happy path is one statement (section 4). ${results.hot.hotUpdates} of ${results.hot.updates} rotations in the profiled run were heap-only (HOT) updates (${share} %): a rotation changes no indexed column (prune finds idle-expired sessions through \`prune_after\`, which a rotation leaves alone; migration 0001), so PostgreSQL writes no index entries for it unless the row's page is full. ${postgres}`,
+			"",
+		);
 	}
 	return out;
 }
@@ -74,7 +89,10 @@ function coreBounds(results: Results): string[] {
 	const median = (name: string): number => summarize(ops[name] ?? []).median;
 	const exchange = median("exchange");
 	const floor = median("floor");
-	out.push(`**Core.** One exchange on the memory store takes ${fmt(1e6 / exchange)} µs against a ${fmt(1e6 / floor)} µs crypto floor (section 1): the rest (${fmt(1e6 / exchange - 1e6 / floor)} µs) is the core's own work, broken down in the profile of section 1 (token parsing and formatting, the pure-JS SHA-256 and HMAC of \`core/sha256.ts\`, the store-call timeout wrapper, events).`, "");
+	out.push(
+		`**Core.** One exchange on the memory store takes ${fmt(1e6 / exchange)} µs against a ${fmt(1e6 / floor)} µs crypto floor (section 1): the rest (${fmt(1e6 / exchange - 1e6 / floor)} µs) is the core's own work, broken down in the profile of section 1 (token parsing and formatting, the pure-JS SHA-256 and HMAC of \`core/sha256.ts\`, the store-call timeout wrapper, events).`,
+		"",
+	);
 	const verify = median("verify");
 	const jose = median("jose");
 	const getKey = median("jose+getKey");

@@ -1,7 +1,8 @@
 // Small pure helpers of the report: units, and looking figures up in the results.
-import type { PgbenchResult } from "../lib/sql.js";
-import { fmt, fmtSummary, mapSummary, summarize, type Summary } from "../lib/stats.js";
+
 import type { ProfileSummary } from "../lib/profile.js";
+import type { PgbenchResult } from "../lib/sql.js";
+import { fmt, fmtSummary, mapSummary, type Summary, summarize } from "../lib/stats.js";
 import type { HttpSummary, Results } from "../results.js";
 
 /** Seconds as µs with three significant digits. */

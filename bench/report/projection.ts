@@ -41,4 +41,3 @@ export function projectScale(results: Results): ScaleProjection | null {
 		loadSeconds: largest.fill.seconds * (PROJECTED_SESSIONS / Math.max(1, largest.fill.rows)),
 	};
 }
-

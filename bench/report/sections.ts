@@ -1,10 +1,11 @@
 // The report's numbered sections, one function each: the part of RESULTS.md that shows a
 // section's figures (empty when the section did not run).
-import { fmt, fmtRatio, fmtSummary, summarize, type Summary } from "../lib/stats.js";
-import type { Report } from "../results.js";
+
 import type { DiskUsage } from "../lib/sql.js";
-import { projectScale } from "./projection.js";
+import { fmt, fmtRatio, fmtSummary, type Summary, summarize } from "../lib/stats.js";
+import type { Report } from "../results.js";
 import { httpOf, msSummary, pgCpu, profileMarkdown, us } from "./format.js";
+import { projectScale } from "./projection.js";
 
 const VERIFY_ROWS = [
 	["jose", "raw `jwtVerify(token, cryptoKey, options)`"],
@@ -34,7 +35,14 @@ export function renderCore({ settings, results }: Report): string[] {
 	if (results.core.exchangeProfile !== undefined) out.push("", profileMarkdown(results.core.exchangeProfile, "CPU profile of service.exchange on the memory store (V8 profiler, measured runs only)"));
 	const micro = result.micro;
 	if (Object.keys(micro).length > 0) {
-		out.push("", "Primitives, one call at a time: " + Object.entries(micro).map(([name, value]) => `${name} ${value.toFixed(2)} µs`).join("; ") + ".");
+		out.push(
+			"",
+			"Primitives, one call at a time: " +
+				Object.entries(micro)
+					.map(([name, value]) => `${name} ${value.toFixed(2)} µs`)
+					.join("; ") +
+				".",
+		);
 	}
 	out.push("", "## 2. `service.verify()` vs raw `jose.jwtVerify`", "");
 	out.push("| op | verifies/s | µs/op (wall) | CPU µs/op | vs raw jose |", "|---|---|---|---|---|");
@@ -53,7 +61,10 @@ export function renderHttp({ settings, machine, results }: Report): string[] {
 	if (results.http.length === 0) return [];
 	const out: string[] = [];
 	out.push("## 3. HTTP refresh throughput", "");
-	out.push(`Chained: each virtual client sends the refresh token it got back. ${settings.runs} run(s) of ${settings.durationMs / 1000} s (+${settings.warmupMs / 1000} s warmup) per workload, interleaved. PostgreSQL default durability (fsync=on, synchronous_commit=on); every PostgreSQL-backed server has a pool of ${settings.pool} connections. CPU columns: CPU time per request of the load generator, the server process and all PostgreSQL processes, measured from /proc over the window.`, "");
+	out.push(
+		`Chained: each virtual client sends the refresh token it got back. ${settings.runs} run(s) of ${settings.durationMs / 1000} s (+${settings.warmupMs / 1000} s warmup) per workload, interleaved. PostgreSQL default durability (fsync=on, synchronous_commit=on); every PostgreSQL-backed server has a pool of ${settings.pool} connections. CPU columns: CPU time per request of the load generator, the server process and all PostgreSQL processes, measured from /proc over the window.`,
+		"",
+	);
 	for (const concurrency of settings.concurrency) {
 		out.push(`### ${concurrency} connections`, "");
 		out.push("| workload | req/s | p50 ms | p99 ms | vs tutorial | vs rotate | CPU µs/req: client / server / PostgreSQL | server busy (cores) | errors |", "|---|---|---|---|---|---|---|---|---|");
@@ -66,18 +77,29 @@ export function renderHttp({ settings, machine, results }: Report): string[] {
 		}
 		const pgbench = results.pgbench.find((entry) => entry.concurrency === concurrency);
 		if (pgbench !== undefined) {
-			out.push(`| PostgreSQL ceiling: the rotation statement alone, \`pgbench -M prepared -c ${concurrency}\` | ${fmtSummary(pgbench.tps)} TPS | ${fmtSummary(pgbench.latencyMs)} (mean) | – | ${fmtRatio(pgbench.tps.median / tutorial)} | ${fmtRatio(pgbench.tps.median / rotate)} | – / – / ${us(pgCpu(pgbench.runs))} | – | ${pgbench.runs.reduce((sum, run) => sum + run.failed, 0)} |`);
+			out.push(
+				`| PostgreSQL ceiling: the rotation statement alone, \`pgbench -M prepared -c ${concurrency}\` | ${fmtSummary(pgbench.tps)} TPS | ${fmtSummary(pgbench.latencyMs)} (mean) | – | ${fmtRatio(pgbench.tps.median / tutorial)} | ${fmtRatio(pgbench.tps.median / rotate)} | – / – / ${us(pgCpu(pgbench.runs))} | – | ${pgbench.runs.reduce((sum, run) => sum + run.failed, 0)} |`,
+			);
 		}
 		out.push("");
 		out.push(...cpuSplit(results, concurrency));
 		const entry = httpOf(results, "rotate", concurrency);
 		if (entry !== undefined) {
 			const total = entry.cpu.client + entry.cpu.server + entry.cpu.postgres;
-			out.push(`Rotate mode at ${concurrency} connections uses ${us(total)} µs of CPU per refresh in all (load generator ${us(entry.cpu.client)}, server ${us(entry.cpu.server)}, PostgreSQL ${us(entry.cpu.postgres)}); ${machine.cpus} cores therefore allow at most ≈ ${fmt(machine.cpus / total)} refreshes/s, and ${fmt(entry.rps.median)} were measured (${((entry.rps.median * total) / machine.cpus * 100).toFixed(0)} % of that CPU bound).`, "");
+			out.push(
+				`Rotate mode at ${concurrency} connections uses ${us(total)} µs of CPU per refresh in all (load generator ${us(entry.cpu.client)}, server ${us(entry.cpu.server)}, PostgreSQL ${us(entry.cpu.postgres)}); ${machine.cpus} cores therefore allow at most ≈ ${fmt(machine.cpus / total)} refreshes/s, and ${fmt(entry.rps.median)} were measured (${(((entry.rps.median * total) / machine.cpus) * 100).toFixed(0)} % of that CPU bound).`,
+				"",
+			);
 		}
 	}
-	out.push("Peers, as configured: the tutorial baseline is `bench/baselines/tutorial.ts` (see its header; `jsonwebtoken` with a string secret, refresh JWT without expiry on the `users` row, `jwt.verify` + `SELECT` + `jwt.sign` per refresh). node-oidc-provider runs its `refresh_token` grant with `rotateRefreshToken: true`, its default in-memory adapter and RFC 9068 JWT access tokens signed HS256 (the same work as refresh-kit's exchange, minus durability); refresh tokens are obtained headlessly by creating a Grant and a RefreshToken through the provider's own models (`bench/baselines/oidc-provider.ts`). Because it keeps its state in memory, the fair like-for-like line is refresh-kit on the memory store; the target compares it with refresh-kit on PostgreSQL as stated.", "");
-	out.push("The PostgreSQL ceiling runs the statement the Drizzle store sends (captured from the driver, below) with every parameter computed from a random id over pre-filled live sessions; it rotates each row to the same hash, so every transaction does a real rotation's writes.", "");
+	out.push(
+		"Peers, as configured: the tutorial baseline is `bench/baselines/tutorial.ts` (see its header; `jsonwebtoken` with a string secret, refresh JWT without expiry on the `users` row, `jwt.verify` + `SELECT` + `jwt.sign` per refresh). node-oidc-provider runs its `refresh_token` grant with `rotateRefreshToken: true`, its default in-memory adapter and RFC 9068 JWT access tokens signed HS256 (the same work as refresh-kit's exchange, minus durability); refresh tokens are obtained headlessly by creating a Grant and a RefreshToken through the provider's own models (`bench/baselines/oidc-provider.ts`). Because it keeps its state in memory, the fair like-for-like line is refresh-kit on the memory store; the target compares it with refresh-kit on PostgreSQL as stated.",
+		"",
+	);
+	out.push(
+		"The PostgreSQL ceiling runs the statement the Drizzle store sends (captured from the driver, below) with every parameter computed from a random id over pre-filled live sessions; it rotates each row to the same hash, so every transaction does a real rotation's writes.",
+		"",
+	);
 	return out;
 }
 
@@ -96,7 +118,12 @@ function cpuSplit(results: Report["results"], concurrency: number): string[] {
 		return entry === undefined ? [] : [{ label, rps: entry.rps.median, cpu: entry.cpu }];
 	});
 	if (rows.length < 2) return [];
-	const out = [`CPU per refresh at ${concurrency} connection${concurrency === 1 ? "" : "s"}, HS256, side by side (µs, medians over the runs):`, "", "| | req/s | load generator | server | PostgreSQL | all three |", "|---|---|---|---|---|---|"];
+	const out = [
+		`CPU per refresh at ${concurrency} connection${concurrency === 1 ? "" : "s"}, HS256, side by side (µs, medians over the runs):`,
+		"",
+		"| | req/s | load generator | server | PostgreSQL | all three |",
+		"|---|---|---|---|---|---|",
+	];
 	for (const { label, rps, cpu } of rows) out.push(`| ${label} | ${fmt(rps)} | ${us(cpu.client)} | ${us(cpu.server)} | ${us(cpu.postgres)} | ${us(cpu.client + cpu.server + cpu.postgres)} |`);
 	out.push("");
 	return out;
@@ -108,7 +135,10 @@ export function renderRotateProfile({ results }: Report): string[] {
 	const out: string[] = ["### Where the rotate server's CPU goes", ""];
 	out.push(profileMarkdown(results.rotateProfile.summary, `V8 CPU profile of the rotate server over one measured window at ${results.rotateProfile.concurrency} connections (node:inspector Profiler, startup excluded)`), "");
 	if (results.hot !== undefined) {
-		out.push(`Heap-only (HOT) updates during the profiled run: ${results.hot.hotUpdates.toLocaleString("en-US")} of ${results.hot.updates.toLocaleString("en-US")} updates of \`${results.hot.table}\` (${((results.hot.hotUpdates / Math.max(1, results.hot.updates)) * 100).toFixed(0)} %). A rotation changes no indexed column, so PostgreSQL can update the row heap-only whenever its page has room.`, "");
+		out.push(
+			`Heap-only (HOT) updates during the profiled run: ${results.hot.hotUpdates.toLocaleString("en-US")} of ${results.hot.updates.toLocaleString("en-US")} updates of \`${results.hot.table}\` (${((results.hot.hotUpdates / Math.max(1, results.hot.updates)) * 100).toFixed(0)} %). A rotation changes no indexed column, so PostgreSQL can update the row heap-only whenever its page has room.`,
+			"",
+		);
 	}
 	if (results.explain !== undefined) out.push("EXPLAIN ANALYZE of one rotation (a filler row):", "", "```", results.explain, "```", "");
 	return out;
@@ -118,11 +148,15 @@ export function renderRotateProfile({ results }: Report): string[] {
 export function renderRoundTrips({ results }: Report): string[] {
 	if (results.roundTrips === undefined) return [];
 	const out: string[] = ["## 4. Statements per exchange", ""];
-	out.push("Counted by the driver (postgres.js `debug` hook: statements sent) and by PostgreSQL (`pg_stat_statements`, top-level, reset per path). A manual clock places replays inside (grace) and after (reuse) the 10 s window.", "");
+	out.push(
+		"Counted by the driver (postgres.js `debug` hook: statements sent) and by PostgreSQL (`pg_stat_statements`, top-level, reset per path). A manual clock places replays inside (grace) and after (reuse) the 10 s window.",
+		"",
+	);
 	out.push("| path | sent by the driver | executed by PostgreSQL | statements |", "|---|---|---|---|");
 	for (const entry of results.roundTrips) out.push(`| ${entry.path} | ${entry.clientStatements} | ${entry.serverStatements} | ${entry.kinds.replaceAll("|", "/") || "–"} |`);
 	out.push("");
-	if (results.statement !== undefined) out.push("The rotation statement, as sent (parameters: " + results.statement.roles.map((role, index) => `$${index + 1} ${role}`).join(", ") + "):", "", "```sql", results.statement.text, "```", "");
+	if (results.statement !== undefined)
+		out.push("The rotation statement, as sent (parameters: " + results.statement.roles.map((role, index) => `$${index + 1} ${role}`).join(", ") + "):", "", "```sql", results.statement.text, "```", "");
 	return out;
 }
 
@@ -131,11 +165,20 @@ export function renderScale(report: Report): string[] {
 	const { settings, results } = report;
 	if (results.scale.length === 0) return [];
 	const out: string[] = ["## 5. Scale", ""];
-	out.push(`Rotate mode through HTTP at ${settings.scaleConcurrency} connections. The larger tables live in a second database (filler bulk-loaded with INSERT … SELECT generate_series, shaped like rotated sessions: every hash column filled; 10 % expired 8 days ago; indexes rebuilt after the load, so denser than a table grown by traffic; VACUUM ANALYZE), served by its own rotate server; the 10 k table is the HTTP section's (reindexed and vacuumed the same way). The two are measured in alternation, ${settings.runs} run(s) each, so every ratio is side by side.`, "");
-	out.push("| sessions in table | req/s | p50 ms | p99 ms | the 10 k table alongside: req/s, p50 ms | p50 ratio | bytes/session on disk (heap + indexes) | table size | primary key: size, levels above the leaves | shared-buffer hits, heap / indexes | bulk load |", "|---|---|---|---|---|---|---|---|---|---|---|");
+	out.push(
+		`Rotate mode through HTTP at ${settings.scaleConcurrency} connections. The larger tables live in a second database (filler bulk-loaded with INSERT … SELECT generate_series, shaped like rotated sessions: every hash column filled; 10 % expired 8 days ago; indexes rebuilt after the load, so denser than a table grown by traffic; VACUUM ANALYZE), served by its own rotate server; the 10 k table is the HTTP section's (reindexed and vacuumed the same way). The two are measured in alternation, ${settings.runs} run(s) each, so every ratio is side by side.`,
+		"",
+	);
+	out.push(
+		"| sessions in table | req/s | p50 ms | p99 ms | the 10 k table alongside: req/s, p50 ms | p50 ratio | bytes/session on disk (heap + indexes) | table size | primary key: size, levels above the leaves | shared-buffer hits, heap / indexes | bulk load |",
+		"|---|---|---|---|---|---|---|---|---|---|---|",
+	);
 	const small = results.scaleSmallDisk;
 	const key = (disk: DiskUsage): string => (disk.primaryKey === undefined ? "–" : `${(disk.primaryKey.bytes / 1e6).toFixed(1)} MB, ${disk.primaryKey.levels}`);
-	if (small !== undefined) out.push(`| ${small.rows.toLocaleString("en-US")} | – | – | – | – | – | ${fmt(small.bytesPerSession)} (${fmt(small.heapBytes / small.rows)} + ${fmt(small.indexBytes / small.rows)}) | ${(small.totalBytes / 1e6).toFixed(0)} MB | ${key(small)} | – | – |`);
+	if (small !== undefined)
+		out.push(
+			`| ${small.rows.toLocaleString("en-US")} | – | – | – | – | – | ${fmt(small.bytesPerSession)} (${fmt(small.heapBytes / small.rows)} + ${fmt(small.indexBytes / small.rows)}) | ${(small.totalBytes / 1e6).toFixed(0)} MB | ${key(small)} | – | – |`,
+		);
 	for (const entry of results.scale) {
 		const hits = entry.hitRatio === undefined ? "–" : `${(entry.hitRatio.heap * 100).toFixed(1)} % / ${(entry.hitRatio.index * 100).toFixed(1)} %`;
 		out.push(
@@ -146,7 +189,10 @@ export function renderScale(report: Report): string[] {
 	out.push(...renderProjection(report));
 	if (results.prune !== undefined) {
 		const p = results.prune;
-		out.push(`**Prune while traffic runs** (${p.size.toLocaleString("en-US")} sessions): ${p.rowsDeleted.toLocaleString("en-US")} expired sessions deleted in ${p.seconds.toFixed(1)} s = **${fmt(p.rowsPerSecond)} rows/s** (\`store.prune\` in batches of 1000, as \`service.prune()\` does, on its own connection), while rotate traffic ran at ${fmt(p.during.rps.median)} req/s (p99 ${(p.during.p99.median / 1000).toFixed(2)} ms) against ${fmt(p.baseline.rps.median)} req/s (p99 ${(p.baseline.p99.median / 1000).toFixed(2)} ms) without pruning = ${fmtRatio(p.during.rps.median / p.baseline.rps.median)}.`, "");
+		out.push(
+			`**Prune while traffic runs** (${p.size.toLocaleString("en-US")} sessions): ${p.rowsDeleted.toLocaleString("en-US")} expired sessions deleted in ${p.seconds.toFixed(1)} s = **${fmt(p.rowsPerSecond)} rows/s** (\`store.prune\` in batches of 1000, as \`service.prune()\` does, on its own connection), while rotate traffic ran at ${fmt(p.during.rps.median)} req/s (p99 ${(p.during.p99.median / 1000).toFixed(2)} ms) against ${fmt(p.baseline.rps.median)} req/s (p99 ${(p.baseline.p99.median / 1000).toFixed(2)} ms) without pruning = ${fmtRatio(p.during.rps.median / p.baseline.rps.median)}.`,
+			"",
+		);
 	}
 	return out;
 }
@@ -170,11 +216,17 @@ export function renderMemory({ settings, results }: Report): string[] {
 	const out: string[] = ["## 6. Memory", ""];
 	if (results.demo !== undefined) {
 		const d = results.demo;
-		out.push(`**Demo server** (\`examples/node-server\`, run as \`node --import tsx\` like \`npm start\`, cookie mode, EdDSA keys, Drizzle store on the same PostgreSQL) under 50 connections of chained refreshes for ${settings.demoMs / 1000} s: RSS idle ${(d.idleRss / 1e6).toFixed(1)} MB, under load median ${(d.rssMedian / 1e6).toFixed(1)} MB, max ${(d.rssMax / 1e6).toFixed(1)} MB (peak VmHWM ${(d.hwm / 1e6).toFixed(1)} MB), serving ${fmt(d.run.rps)} req/s (p99 ${(d.run.p99 / 1000).toFixed(2)} ms, ${d.errors} errors). The demo logs every event to stdout, which is part of what it costs.`, "");
+		out.push(
+			`**Demo server** (\`examples/node-server\`, run as \`node --import tsx\` like \`npm start\`, cookie mode, EdDSA keys, Drizzle store on the same PostgreSQL) under 50 connections of chained refreshes for ${settings.demoMs / 1000} s: RSS idle ${(d.idleRss / 1e6).toFixed(1)} MB, under load median ${(d.rssMedian / 1e6).toFixed(1)} MB, max ${(d.rssMax / 1e6).toFixed(1)} MB (peak VmHWM ${(d.hwm / 1e6).toFixed(1)} MB), serving ${fmt(d.run.rps)} req/s (p99 ${(d.run.p99 / 1000).toFixed(2)} ms, ${d.errors} errors). The demo logs every event to stdout, which is part of what it costs.`,
+			"",
+		);
 	}
 	if (results.memory !== undefined) {
 		const m = results.memory;
-		out.push(`**Memory store** at ${m.sessions.toLocaleString("en-US")} sessions (\`--expose-gc\`, heapUsed + external delta / sessions): **${fmt(m.bytesPerSessionFresh)} bytes per fresh session**, ${fmt(m.bytesPerSessionRotated)} bytes after one rotation each (previous hash and sealed successor filled in). Calibration through \`service.issue()\` at ${m.calibrationSessions.toLocaleString("en-US")} sessions: ${fmt(m.calibrationBytesPerSession)} bytes per session.`, "");
+		out.push(
+			`**Memory store** at ${m.sessions.toLocaleString("en-US")} sessions (\`--expose-gc\`, heapUsed + external delta / sessions): **${fmt(m.bytesPerSessionFresh)} bytes per fresh session**, ${fmt(m.bytesPerSessionRotated)} bytes after one rotation each (previous hash and sealed successor filled in). Calibration through \`service.issue()\` at ${m.calibrationSessions.toLocaleString("en-US")} sessions: ${fmt(m.calibrationBytesPerSession)} bytes per session.`,
+			"",
+		);
 	}
 	return out;
 }

@@ -4,8 +4,8 @@ import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import type { Config } from "../config.js";
-import type { LoadSpec } from "../loadgen.js";
 import { BENCH_DIR, ROOT_DIR, TSX } from "../lib/proc.js";
+import type { LoadSpec } from "../loadgen.js";
 
 export interface BenchContext {
 	config: Config;

@@ -4,9 +4,9 @@ import { join } from "node:path";
 import type { CoreResult } from "../core.js";
 import { summarizeProfile } from "../lib/profile.js";
 import { summarize } from "../lib/stats.js";
-import { ratioPoint, target, type Target } from "../report/targets.js";
+import { ratioPoint, type Target, target } from "../report/targets.js";
 import type { CoreData, Results } from "../results.js";
-import { runScript, type BenchContext } from "./common.js";
+import { type BenchContext, runScript } from "./common.js";
 
 /** The bar for verify() (issue 15; issue 5 asked for 0.9×); below it the run profiles verify to show where the time goes. */
 const VERIFY_VS_JOSE = 1;

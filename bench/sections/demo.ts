@@ -3,12 +3,12 @@
 import { mkdtempSync } from "node:fs";
 import { join } from "node:path";
 import { generateSigningKeys } from "../../core/index.js";
-import type { PostgresServer } from "../lib/postgres.js";
 import { runLoad } from "../lib/load.js";
+import type { PostgresServer } from "../lib/postgres.js";
 import { freePort, memoryOf, ROOT_DIR, spawnNode } from "../lib/proc.js";
 import { fmt } from "../lib/stats.js";
 import type { DemoData } from "../results.js";
-import { clientWrap, FORM, loadSpec, serverWrap, type BenchContext, type Workload } from "./common.js";
+import { type BenchContext, clientWrap, FORM, loadSpec, serverWrap, type Workload } from "./common.js";
 
 export async function runDemo(ctx: BenchContext, options: { pg: PostgresServer }): Promise<DemoData> {
 	const { config, log } = ctx;
@@ -32,8 +32,15 @@ export async function runDemo(ctx: BenchContext, options: { pg: PostgresServer }
 			request: { method: "POST", path: "/auth/token", contentType: FORM, headers: { Origin: origin, Cookie: "rk_refresh={token}" }, body: "grant_type=refresh_token" },
 			next: { cookie: "rk_refresh" },
 		};
-		const run = await runLoad(loadSpec(config, { port, connections: 50, tag: `demo-${Date.now()}`, workload, durationMs: config.demoMs }), { wrap: clientWrap(config), serverPids: () => [demo.pid], postgresCpu: () => pg.cpuSeconds(), rssPid: demo.pid });
-		log(`   idle ${(idleRss / 1e6).toFixed(0)} MB, under load median ${((run.rss?.median ?? 0) / 1e6).toFixed(0)} MB, max ${((run.rss?.max ?? 0) / 1e6).toFixed(0)} MB; ${fmt(run.rps)} req/s${run.errors > 0 ? `, ${run.errors} errors: ${run.firstError}` : ""}`);
+		const run = await runLoad(loadSpec(config, { port, connections: 50, tag: `demo-${Date.now()}`, workload, durationMs: config.demoMs }), {
+			wrap: clientWrap(config),
+			serverPids: () => [demo.pid],
+			postgresCpu: () => pg.cpuSeconds(),
+			rssPid: demo.pid,
+		});
+		log(
+			`   idle ${(idleRss / 1e6).toFixed(0)} MB, under load median ${((run.rss?.median ?? 0) / 1e6).toFixed(0)} MB, max ${((run.rss?.max ?? 0) / 1e6).toFixed(0)} MB; ${fmt(run.rps)} req/s${run.errors > 0 ? `, ${run.errors} errors: ${run.firstError}` : ""}`,
+		);
 		return { idleRss, run, rssMax: run.rss?.max ?? 0, rssMedian: run.rss?.median ?? 0, hwm: run.rss?.hwm ?? 0, errors: run.errors };
 	} finally {
 		await demo.stop();

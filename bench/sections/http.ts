@@ -1,14 +1,15 @@
 // Section 3: HTTP refresh throughput of every workload in serverDefs(), and the PostgreSQL
 // ceiling of the rotation statement under pgbench, at each concurrency, interleaved.
+
+import { type LoadRun, runLoad } from "../lib/load.js";
 import type { PostgresServer } from "../lib/postgres.js";
-import { runLoad, type LoadRun } from "../lib/load.js";
 import type { NodeChild } from "../lib/proc.js";
-import { pgbenchScript, runPgbench, type CapturedStatement, type PgbenchResult } from "../lib/sql.js";
+import { type CapturedStatement, type PgbenchResult, pgbenchScript, runPgbench } from "../lib/sql.js";
 import { fmt, fmtSummary, summarize } from "../lib/stats.js";
 import { ceilingOf, httpOf } from "../report/format.js";
-import { comparison, ratioPoint, target, type Target, type TargetPoint } from "../report/targets.js";
-import { summarizeHttp, type Results } from "../results.js";
-import { busyLevels, clientWrap, loadSpec, type BenchContext } from "./common.js";
+import { comparison, ratioPoint, type Target, type TargetPoint, target } from "../report/targets.js";
+import { type Results, summarizeHttp } from "../results.js";
+import { type BenchContext, busyLevels, clientWrap, loadSpec } from "./common.js";
 import type { ServerDef } from "./servers.js";
 
 interface ThroughputTarget {
@@ -77,7 +78,9 @@ export async function runHttp(ctx: BenchContext, options: { pg: PostgresServer; 
 					postgresCpu: () => (def.postgres ? pg.cpuSeconds() : 0),
 				});
 				(runs.get(key) as LoadRun[]).push(result);
-				log(`   c=${concurrency} run ${run + 1}/${config.runs} ${key.padEnd(18)} ${fmt(result.rps).padStart(7)} req/s  p50 ${(result.p50 / 1000).toFixed(2)} ms  p99 ${(result.p99 / 1000).toFixed(2)} ms  CPU µs/req ${[result.cpuPerRequest.client, result.cpuPerRequest.server, result.cpuPerRequest.postgres].map((seconds) => fmt(seconds * 1e6)).join(" / ")}${result.errors > 0 ? `  ERRORS ${result.errors}: ${result.firstError}` : ""}`);
+				log(
+					`   c=${concurrency} run ${run + 1}/${config.runs} ${key.padEnd(18)} ${fmt(result.rps).padStart(7)} req/s  p50 ${(result.p50 / 1000).toFixed(2)} ms  p99 ${(result.p99 / 1000).toFixed(2)} ms  CPU µs/req ${[result.cpuPerRequest.client, result.cpuPerRequest.server, result.cpuPerRequest.postgres].map((seconds) => fmt(seconds * 1e6)).join(" / ")}${result.errors > 0 ? `  ERRORS ${result.errors}: ${result.firstError}` : ""}`,
+				);
 			}
 		}
 		for (const def of here) data.http.push(summarizeHttp({ key: def.key, label: def.label, concurrency, runs: runs.get(def.key) as LoadRun[] }));

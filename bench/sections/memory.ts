@@ -1,7 +1,7 @@
 // Section 6b: bytes per session held by the memory store, in a child process with --expose-gc
 // (bench/memory-store.ts). It measures bytes, not time, so it may run while others load data.
 import type { MemoryStoreData } from "../results.js";
-import { runScript, type BenchContext } from "./common.js";
+import { type BenchContext, runScript } from "./common.js";
 
 export async function runMemoryStore(ctx: BenchContext): Promise<MemoryStoreData> {
 	const { config } = ctx;

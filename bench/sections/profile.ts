@@ -2,13 +2,13 @@
 // started and stopped by signal so startup is not in it), the share of heap-only updates, and
 // EXPLAIN ANALYZE of the rotation statement.
 import { join } from "node:path";
-import type { PostgresServer } from "../lib/postgres.js";
 import { runLoad } from "../lib/load.js";
+import type { PostgresServer } from "../lib/postgres.js";
 import { BENCH_DIR, spawnNode } from "../lib/proc.js";
 import { summarizeProfile } from "../lib/profile.js";
-import { pgbenchScript, TABLE, type CapturedStatement } from "../lib/sql.js";
+import { type CapturedStatement, pgbenchScript, TABLE } from "../lib/sql.js";
 import type { Results } from "../results.js";
-import { clientWrap, loadSpec, serverWrap, type BenchContext } from "./common.js";
+import { type BenchContext, clientWrap, loadSpec, serverWrap } from "./common.js";
 import { refreshKitWorkload } from "./servers.js";
 
 export async function runRotateProfile(ctx: BenchContext, options: { pg: PostgresServer; statement: CapturedStatement; fillerRows: number }): Promise<Pick<Results, "rotateProfile" | "explain" | "hot">> {
@@ -37,7 +37,8 @@ export async function runRotateProfile(ctx: BenchContext, options: { pg: Postgre
 			concurrency,
 			summary: summarizeProfile(file, {
 				top: 20,
-				inclusive: /nodeAuthHandler|handleAuthRequest|dispatch|writeResponse|readBody|parseParams|exchangeRotating|rotateToken|signAccessToken|tokenSet|hashFamilyProof|sealSuccessor|parseRefreshToken|formatRefreshToken|storeCall|toRecord|execute|sign node_modules\/jose/,
+				inclusive:
+					/nodeAuthHandler|handleAuthRequest|dispatch|writeResponse|readBody|parseParams|exchangeRotating|rotateToken|signAccessToken|tokenSet|hashFamilyProof|sealSuccessor|parseRefreshToken|formatRefreshToken|storeCall|toRecord|execute|sign node_modules\/jose/,
 			}),
 		};
 	}

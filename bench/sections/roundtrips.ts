@@ -1,7 +1,7 @@
 // Section 4: statements per exchange path, counted by the driver and by PostgreSQL.
 import type { PostgresServer } from "../lib/postgres.js";
 import { countRoundTrips, type RoundTrips } from "../lib/sql.js";
-import { target, type Target } from "../report/targets.js";
+import { type Target, target } from "../report/targets.js";
 import type { Results } from "../results.js";
 import type { BenchContext } from "./common.js";
 

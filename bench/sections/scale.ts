@@ -1,16 +1,16 @@
 // Section 5: rotate mode against larger tables, side by side with the 10 k one; bytes per
 // session on disk; prune throughput while rotate traffic runs.
 import { join } from "node:path";
+import { type LoadRun, runLoad } from "../lib/load.js";
 import type { PostgresServer } from "../lib/postgres.js";
-import { runLoad, type LoadRun } from "../lib/load.js";
-import { BENCH_DIR, spawnNode, type NodeChild } from "../lib/proc.js";
+import { BENCH_DIR, type NodeChild, spawnNode } from "../lib/proc.js";
 import { blockCounters, diskUsage, growFiller, TABLE } from "../lib/sql.js";
 import { fmt, fmtRatio, fmtSummary } from "../lib/stats.js";
 import { msSummary } from "../report/format.js";
 import { projectScale } from "../report/projection.js";
-import { comparison, target, type Target } from "../report/targets.js";
-import { summarizeHttp, type HttpSummary, type PruneData, type Results } from "../results.js";
-import { clientWrap, loadSpec, serverWrap, type BenchContext } from "./common.js";
+import { comparison, type Target, target } from "../report/targets.js";
+import { type HttpSummary, type PruneData, type Results, summarizeHttp } from "../results.js";
+import { type BenchContext, clientWrap, loadSpec, serverWrap } from "./common.js";
 import { refreshKitWorkload } from "./servers.js";
 
 /** The full run's time limit: issue 5 asked for under 15 minutes; issue 15's workloads (three algorithms, two trees, batched and not, 1 connection) double section 3. */
@@ -68,11 +68,20 @@ export async function runScale(ctx: BenchContext, options: { pg: PostgresServer;
 				for (const which of run % 2 === 0 ? ["big", "small"] : ["small", "big"]) {
 					const server = which === "big" ? bigServer : smallServer;
 					const before = which === "big" ? blockCounters(pg, "scale") : null;
-					const result = await runLoad(loadSpec(config, { port: Number(server.ready), connections: config.scaleConcurrency, tag: `scale-${size}-${which}-${run}`, workload: refreshKitWorkload }), { wrap: clientWrap(config), serverPids: () => [server.pid], postgresCpu: () => pg.cpuSeconds() });
+					const result = await runLoad(loadSpec(config, { port: Number(server.ready), connections: config.scaleConcurrency, tag: `scale-${size}-${which}-${run}`, workload: refreshKitWorkload }), {
+						wrap: clientWrap(config),
+						serverPids: () => [server.pid],
+						postgresCpu: () => pg.cpuSeconds(),
+					});
 					(which === "big" ? big : small).push(result);
 					if (before !== null) {
 						const after = blockCounters(pg, "scale");
-						reads = { heapRead: reads.heapRead + after.heapRead - before.heapRead, heapHit: reads.heapHit + after.heapHit - before.heapHit, indexRead: reads.indexRead + after.indexRead - before.indexRead, indexHit: reads.indexHit + after.indexHit - before.indexHit };
+						reads = {
+							heapRead: reads.heapRead + after.heapRead - before.heapRead,
+							heapHit: reads.heapHit + after.heapHit - before.heapHit,
+							indexRead: reads.indexRead + after.indexRead - before.indexRead,
+							indexHit: reads.indexHit + after.indexHit - before.indexHit,
+						};
 					}
 				}
 			}
@@ -118,7 +127,14 @@ async function runPrune(ctx: BenchContext, options: { pg: PostgresServer; rotate
 			},
 		});
 		ctx.log(`   pruned ${rowsDeleted.toLocaleString("en-US")} rows in ${seconds.toFixed(1)} s (${fmt(rowsDeleted / seconds)} rows/s) while serving ${fmt(run.rps)} req/s`);
-		return { size, rowsDeleted, seconds, rowsPerSecond: rowsDeleted / seconds, during: summarizeHttp({ key: "rotate", label: "rotate during prune", concurrency: config.scaleConcurrency, runs: [run] }), baseline: options.baseline };
+		return {
+			size,
+			rowsDeleted,
+			seconds,
+			rowsPerSecond: rowsDeleted / seconds,
+			during: summarizeHttp({ key: "rotate", label: "rotate during prune", concurrency: config.scaleConcurrency, runs: [run] }),
+			baseline: options.baseline,
+		};
 	} finally {
 		await store.close();
 	}

@@ -4,8 +4,8 @@
 import { isAbsolute, join } from "node:path";
 import type { Config } from "../config.js";
 import type { PostgresServer } from "../lib/postgres.js";
-import { BENCH_DIR, spawnNode, type NodeChild } from "../lib/proc.js";
-import { busyLevels, FORM, serverWrap, type BenchContext, type Workload } from "./common.js";
+import { BENCH_DIR, type NodeChild, spawnNode } from "../lib/proc.js";
+import { type BenchContext, busyLevels, FORM, serverWrap, type Workload } from "./common.js";
 
 const OIDC_CLIENT = "client_id=bench-client&client_secret=bench-client-secret-bench-client-secret";
 
@@ -76,23 +76,68 @@ export function serverDefs(pg: PostgresServer, config: Config): ServerDef[] {
 	// A single connection only checks that batching costs a lone client nothing: most workloads skip it.
 	const busy = busyLevels(config.concurrency);
 	const defs: ServerDef[] = [
-		{ key: "rotate", label: `refresh-kit, rotate mode, HS256 (Node adapter + Drizzle/PostgreSQL${config.batch === "off" ? ", batching off" : ", batched rotations"})`, script: "servers/refresh-kit.ts", env: rk({}), workload: refreshKitWorkload, postgres: true },
+		{
+			key: "rotate",
+			label: `refresh-kit, rotate mode, HS256 (Node adapter + Drizzle/PostgreSQL${config.batch === "off" ? ", batching off" : ", batched rotations"})`,
+			script: "servers/refresh-kit.ts",
+			env: rk({}),
+			workload: refreshKitWorkload,
+			postgres: true,
+		},
 		{ key: "rotate-es256", label: "refresh-kit, rotate mode, ES256", script: "servers/refresh-kit.ts", env: rk({ ALG: "ES256" }), workload: refreshKitWorkload, postgres: true, concurrency: busy },
 		{ key: "rotate-eddsa", label: "refresh-kit, rotate mode, EdDSA", script: "servers/refresh-kit.ts", env: rk({ ALG: "EdDSA" }), workload: refreshKitWorkload, postgres: true, concurrency: busy },
-		{ key: "minimal-hs256", label: "minimal rotating endpoint, HS256 (node:http + one statement via postgres.js + jose)", script: "baselines/minimal.ts", env: { DATABASE_URL: url, POOL: pool, ALG: "HS256" }, workload: refreshKitWorkload, postgres: true },
+		{
+			key: "minimal-hs256",
+			label: "minimal rotating endpoint, HS256 (node:http + one statement via postgres.js + jose)",
+			script: "baselines/minimal.ts",
+			env: { DATABASE_URL: url, POOL: pool, ALG: "HS256" },
+			workload: refreshKitWorkload,
+			postgres: true,
+		},
 		{ key: "minimal-es256", label: "minimal rotating endpoint, ES256", script: "baselines/minimal.ts", env: { DATABASE_URL: url, POOL: pool, ALG: "ES256" }, workload: refreshKitWorkload, postgres: true, concurrency: busy },
 		{ key: "minimal-eddsa", label: "minimal rotating endpoint, EdDSA", script: "baselines/minimal.ts", env: { DATABASE_URL: url, POOL: pool, ALG: "EdDSA" }, workload: refreshKitWorkload, postgres: true, concurrency: busy },
 		{ key: "reuse", label: "refresh-kit, reuse mode (Node adapter + Drizzle/PostgreSQL)", script: "servers/refresh-kit.ts", env: rk({ MODE: "reuse" }), workload: refreshKitWorkload, postgres: true, concurrency: busy },
 		{ key: "tutorial", label: "tutorial baseline (jsonwebtoken + postgres.js)", script: "baselines/tutorial.ts", env: { DATABASE_URL: url, POOL: pool }, workload: tutorialWorkload, postgres: true, concurrency: busy },
-		{ key: "tutorial-keyobject", label: "tutorial baseline, secret as a KeyObject (`crypto.createSecretKey`)", script: "baselines/tutorial.ts", env: { DATABASE_URL: url, POOL: pool, SECRET: "keyobject" }, workload: tutorialWorkload, postgres: true, concurrency: busy },
+		{
+			key: "tutorial-keyobject",
+			label: "tutorial baseline, secret as a KeyObject (`crypto.createSecretKey`)",
+			script: "baselines/tutorial.ts",
+			env: { DATABASE_URL: url, POOL: pool, SECRET: "keyobject" },
+			workload: tutorialWorkload,
+			postgres: true,
+			concurrency: busy,
+		},
 		{ key: "oidc", label: "node-oidc-provider, refresh_token grant + rotation (in-memory adapter)", script: "baselines/oidc-provider.ts", env: {}, workload: oidcWorkload, postgres: false, concurrency: busy },
-		{ key: "rotate-direct", label: "diagnostic: refresh-kit rotate on PostgreSQL, service called from plain node:http (no adapter)", script: "servers/direct.ts", env: rk({}), workload: refreshKitWorkload, postgres: true, concurrency: busy },
-		{ key: "rotate-memory", label: "refresh-kit, rotate mode, memory store (Node adapter)", script: "servers/refresh-kit.ts", env: { DATABASE_URL: "memory", MODE: "rotate" }, workload: refreshKitWorkload, postgres: false, concurrency: busy },
+		{
+			key: "rotate-direct",
+			label: "diagnostic: refresh-kit rotate on PostgreSQL, service called from plain node:http (no adapter)",
+			script: "servers/direct.ts",
+			env: rk({}),
+			workload: refreshKitWorkload,
+			postgres: true,
+			concurrency: busy,
+		},
+		{
+			key: "rotate-memory",
+			label: "refresh-kit, rotate mode, memory store (Node adapter)",
+			script: "servers/refresh-kit.ts",
+			env: { DATABASE_URL: "memory", MODE: "rotate" },
+			workload: refreshKitWorkload,
+			postgres: false,
+			concurrency: busy,
+		},
 		{ key: "hello", label: "node:http hello world (reads the body, fixed JSON)", script: "servers/hello.ts", env: {}, workload: helloWorkload, postgres: false, concurrency: busy },
 	];
 	if (config.batch !== "off") {
 		// Today's one statement per refresh, side by side with the batched store.
-		defs.splice(3, 0, { key: "rotate-unbatched", label: "refresh-kit, rotate mode, HS256, one statement per refresh (no batching)", script: "servers/refresh-kit.ts", env: rk({ BATCH: "off" }), workload: refreshKitWorkload, postgres: true });
+		defs.splice(3, 0, {
+			key: "rotate-unbatched",
+			label: "refresh-kit, rotate mode, HS256, one statement per refresh (no batching)",
+			script: "servers/refresh-kit.ts",
+			env: rk({ BATCH: "off" }),
+			workload: refreshKitWorkload,
+			postgres: true,
+		});
 	}
 	if (config.beforeTree !== null) {
 		// The same server from a checkout taken before the performance work (issue 15): one
@@ -114,7 +159,9 @@ export function serverDefs(pg: PostgresServer, config: Config): ServerDef[] {
 /** Starts the given servers at once; if one fails, the others are stopped and its error thrown. */
 export async function startServers(ctx: BenchContext, defs: ServerDef[]): Promise<Map<string, NodeChild>> {
 	ctx.log("starting servers: " + defs.map((def) => def.key).join(", "));
-	const spawned = await Promise.allSettled(defs.map((def) => spawnNode(isAbsolute(def.script) ? def.script : join(BENCH_DIR, def.script), [], { env: def.env, wrap: serverWrap(ctx.config), ...(def.cwd === undefined ? {} : { cwd: def.cwd }) })));
+	const spawned = await Promise.allSettled(
+		defs.map((def) => spawnNode(isAbsolute(def.script) ? def.script : join(BENCH_DIR, def.script), [], { env: def.env, wrap: serverWrap(ctx.config), ...(def.cwd === undefined ? {} : { cwd: def.cwd }) })),
+	);
 	const servers = new Map<string, NodeChild>();
 	spawned.forEach((outcome, index) => {
 		if (outcome.status === "fulfilled") servers.set((defs[index] as ServerDef).key, outcome.value);

@@ -7,8 +7,8 @@ import { createServer, type ServerResponse } from "node:http";
 import { createTokenService, isTokenError, type TokenSet } from "../../core/index.js";
 import { openStore } from "../../storage/drizzle/index.js";
 import { memoryStore } from "../../storage/memory/index.js";
-import { batchOption, listen, readBody } from "./listen.js";
 import { BENCH_REFRESH_SECRET, BENCH_SIGNING_SECRET } from "../lib/secrets.js";
+import { batchOption, listen, readBody } from "./listen.js";
 
 const url = process.env.DATABASE_URL ?? "memory";
 const opened = url === "memory" ? null : await openStore(url, { maxConnections: Number(process.env.POOL ?? 10), batch: batchOption(process.env.BATCH) });

@@ -9,10 +9,10 @@
 import { createServer } from "node:http";
 import { createNodeHandler } from "../../adapters/node/index.js";
 import { createTokenService, generateSigningKeys } from "../../core/index.js";
-import { memoryStore } from "../../storage/memory/index.js";
 import { openStore } from "../../storage/drizzle/index.js";
-import { batchOption, listen } from "./listen.js";
+import { memoryStore } from "../../storage/memory/index.js";
 import { BENCH_REFRESH_SECRET, BENCH_SIGNING_SECRET } from "../lib/secrets.js";
+import { batchOption, listen } from "./listen.js";
 
 export const BENCH_SECRET = BENCH_SIGNING_SECRET;
 

@@ -12,7 +12,7 @@ import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { deviceLabel } from "../../adapters/fetch/index.js";
-import { createNodeHandler, requireAuth, type AuthenticatedRequest } from "../../adapters/node/index.js";
+import { type AuthenticatedRequest, createNodeHandler, requireAuth } from "../../adapters/node/index.js";
 import { createTokenService, type Duration } from "../../core/index.js";
 import { loadRefreshSecret, loadSigningKeys, openDemoStore, safeEqual } from "./setup.js";
 

@@ -3,7 +3,7 @@
 // be added to one and forgotten in the other (and no position is ever written by hand).
 import type { SessionRecord, TokenRotation } from "../../core/port.js";
 import { sooner } from "../../core/session.js";
-import { plainBytes, refreshKitSessions as sessions, type RefreshKitSessionRow } from "./schema.js";
+import { plainBytes, type RefreshKitSessionRow, refreshKitSessions as sessions } from "./schema.js";
 
 type Field = keyof SessionRecord;
 
@@ -97,9 +97,11 @@ const RETURNED = SPECS.filter(([, spec]) => spec.afterRotation === undefined);
 const KNOWN = SPECS.filter(([, spec]) => spec.afterRotation !== undefined);
 /** The readers' column order: the ones a rotation returns first, so a rotated row has a full one's layout. */
 const FIELDS: readonly Field[] = [...RETURNED, ...KNOWN].map(([field]) => field);
-const DECODERS: ReadonlyArray<(value: unknown) => unknown> = [...RETURNED, ...KNOWN].map(([, spec]) => spec.decode);
+type AnyDecoder = (value: unknown) => unknown;
+const DECODERS: readonly AnyDecoder[] = [...RETURNED, ...KNOWN].map(([, spec]) => spec.decode);
 const RETURNED_COUNT = RETURNED.length;
-const AFTER_ROTATION = KNOWN.map(([, spec]) => spec.afterRotation as NonNullable<ColumnSpec["afterRotation"]>);
+type AfterRotation = NonNullable<ColumnSpec["afterRotation"]>;
+const AFTER_ROTATION = KNOWN.map(([, spec]) => spec.afterRotation as AfterRotation);
 
 function sqlNames(fields: readonly Field[]): string {
 	return fields.map((field) => sessions[field].name).join(", ");
@@ -129,7 +131,7 @@ function blankRecord(): MutableRecord {
 /** A session from a hand-written statement's row laid out as {@link SESSION_COLUMN_LIST}, starting at `at`. */
 export function readSession(row: readonly unknown[], at: number): SessionRecord {
 	const record = blankRecord();
-	for (let i = 0; i < FIELDS.length; i++) record[FIELDS[i]!] = DECODERS[i]!(row[at + i]);
+	for (let i = 0; i < FIELDS.length; i++) record[FIELDS[i] as Field] = (DECODERS[i] as AnyDecoder)(row[at + i]);
 	return record as SessionRecord;
 }
 
@@ -139,16 +141,16 @@ export function readSession(row: readonly unknown[], at: number): SessionRecord 
  */
 export function readRotatedSession(row: readonly unknown[], at: number, rotation: TokenRotation): SessionRecord {
 	const record = blankRecord();
-	for (let i = 0; i < RETURNED_COUNT; i++) record[FIELDS[i]!] = DECODERS[i]!(row[at + i]);
+	for (let i = 0; i < RETURNED_COUNT; i++) record[FIELDS[i] as Field] = (DECODERS[i] as AnyDecoder)(row[at + i]);
 	const returned = record as Pick<SessionRecord, ReturnedField>;
-	for (let i = 0; i < AFTER_ROTATION.length; i++) record[FIELDS[RETURNED_COUNT + i]!] = AFTER_ROTATION[i]!(rotation, returned);
+	for (let i = 0; i < AFTER_ROTATION.length; i++) record[FIELDS[RETURNED_COUNT + i] as Field] = (AFTER_ROTATION[i] as AfterRotation)(rotation, returned);
 	return record as SessionRecord;
 }
 
 /** A session from a row that Drizzle's query builder mapped (`select()`, `.returning()`). */
 export function builtRowRecord(row: RefreshKitSessionRow): SessionRecord {
 	const record = blankRecord();
-	for (let i = 0; i < FIELDS.length; i++) record[FIELDS[i]!] = row[FIELDS[i]!];
+	for (let i = 0; i < FIELDS.length; i++) record[FIELDS[i] as Field] = row[FIELDS[i] as Field];
 	return record as SessionRecord;
 }
 

@@ -9,6 +9,7 @@ import { TokenError } from "../../core/errors.js";
  * `drizzle(new PGlite())` from `drizzle-orm/pglite`. Other drivers are refused at construction.
  */
 // `any` for the schema parameters: the app's database may declare any relational schema.
+// biome-ignore lint/suspicious/noExplicitAny: Drizzle's own default for an unknown schema; `unknown` does not satisfy its constraints.
 export type DrizzleDatabase = PgDatabase<PgQueryResultHKT, any, any>;
 
 /** A transaction of a {@link DrizzleDatabase}, as `db.transaction(async (tx) => …)` passes it. */
@@ -28,10 +29,7 @@ export function assertSupportedDatabase(db: unknown): asserts db is DrizzleDatab
 	const kind = typeof db === "object" && db !== null ? (db.constructor as { [entityKind]?: unknown })[entityKind] : undefined;
 	const hasClient = typeof kind === "string" ? SUPPORTED_DRIVERS.get(kind) : undefined;
 	if (hasClient === undefined || !hasClient((db as { $client?: unknown }).$client)) {
-		throw new TokenError(
-			"ERR_CONFIG_INVALID",
-			"drizzleStore needs a drizzle-orm/postgres-js or drizzle-orm/pglite database: other drivers cannot guarantee atomic rotation and transactions",
-		);
+		throw new TokenError("ERR_CONFIG_INVALID", "drizzleStore needs a drizzle-orm/postgres-js or drizzle-orm/pglite database: other drivers cannot guarantee atomic rotation and transactions");
 	}
 }
 
@@ -54,13 +52,7 @@ export interface RawStatement {
  * in order.
  */
 export function rawStatement(db: DrizzleDatabase, name: string, text: string, params: readonly string[]): RawStatement {
-	return db._.session.prepareQuery<{ execute: unknown[][]; all: unknown; values: unknown }>(
-		{ sql: text, params: params.map((param) => sql.placeholder(param)) },
-		undefined,
-		name,
-		true,
-		(rows) => rows,
-	);
+	return db._.session.prepareQuery<{ execute: unknown[][]; all: unknown; values: unknown }>({ sql: text, params: params.map((param) => sql.placeholder(param)) }, undefined, name, true, (rows) => rows);
 }
 
 /** The SQLSTATE of a driver error, also when Drizzle wrapped it (DrizzleQueryError.cause). */

@@ -14,13 +14,14 @@
  * ```
  * @module
  */
-export { drizzleStore } from "./store.js";
-export type { DrizzleStoreOptions } from "./store.js";
+
 export type { RotationBatchOptions } from "./batch.js";
 export type { DrizzleDatabase } from "./driver.js";
-export { migrate } from "./migrate.js";
 export type { MigrateOptions } from "./migrate.js";
-export { openStore, DEFAULT_PGLITE_DIRECTORY } from "./open.js";
+export { migrate } from "./migrate.js";
 export type { OpenedStore, OpenStoreOptions } from "./open.js";
-export { refreshKitSessions } from "./schema.js";
+export { DEFAULT_PGLITE_DIRECTORY, openStore } from "./open.js";
 export type { RefreshKitSessionRow } from "./schema.js";
+export { refreshKitSessions } from "./schema.js";
+export type { DrizzleStoreOptions } from "./store.js";
+export { drizzleStore } from "./store.js";

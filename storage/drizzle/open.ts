@@ -1,8 +1,8 @@
 import { TokenError } from "../../core/errors.js";
 import type { TokenStore } from "../../core/port.js";
-import { migrate } from "./migrate.js";
 import type { DrizzleDatabase } from "./driver.js";
-import { drizzleStore, type DrizzleStoreOptions } from "./store.js";
+import { migrate } from "./migrate.js";
+import { type DrizzleStoreOptions, drizzleStore } from "./store.js";
 
 /** Options of {@link openStore}. */
 export interface OpenStoreOptions {

@@ -1,8 +1,8 @@
 // The SQL of the store: the hand-written hot statements, whose rows are read by position (see
 // columns.ts), and the ones Drizzle's query builder makes. All are named prepared statements.
-import { and, asc, eq, gt, inArray, isNull, or, sql, type SQL } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, isNull, or, type SQL, sql } from "drizzle-orm";
 import { ROTATED_COLUMNS, ROTATED_PADDING, SESSION_COLUMN_LIST, type SessionParamName } from "./columns.js";
-import { rawStatement, type DrizzleDatabase, type DrizzleTransaction } from "./driver.js";
+import { type DrizzleDatabase, type DrizzleTransaction, rawStatement } from "./driver.js";
 import { refreshKitSessions as sessions } from "./schema.js";
 
 /** pg_advisory_xact_lock(int, int) namespace of reuse-mode logins ("RKS1"). */

@@ -3,9 +3,9 @@
 import { TokenError } from "../../core/errors.js";
 import type { PruneBatch, RotationResult, SessionRecord, SessionTouch, TokenRotation, TokenStore } from "../../core/port.js";
 import { isSessionId } from "../../core/session.js";
+import { createRotationBatcher, type RotationBatchOptions, resolveBatchOptions } from "./batch.js";
 import { batchParams, builtRowRecord, iso, isoOrNull, readRotatedSession, readSession, sessionParams } from "./columns.js";
-import { createRotationBatcher, resolveBatchOptions, type RotationBatchOptions } from "./batch.js";
-import { assertSupportedDatabase, connectionCount, withRetries, type DrizzleDatabase } from "./driver.js";
+import { assertSupportedDatabase, connectionCount, type DrizzleDatabase, withRetries } from "./driver.js";
 import { prepareStatements, reusableLoginStatements } from "./statements.js";
 
 /** Options of {@link drizzleStore}. */

@@ -115,9 +115,7 @@ export function memoryStore(): TokenStore {
 			let deleted = 0;
 			for (const session of sessions.values()) {
 				if (deleted >= batch.limit) break;
-				const dead =
-					(session.revokedAt !== null && session.revokedAt <= batch.before) ||
-					(session.expiresAt !== null && session.expiresAt <= batch.before);
+				const dead = (session.revokedAt !== null && session.revokedAt <= batch.before) || (session.expiresAt !== null && session.expiresAt <= batch.before);
 				if (!dead) continue;
 				sessions.delete(session.id);
 				const ids = bySubject.get(session.subject);

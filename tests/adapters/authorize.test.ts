@@ -4,12 +4,12 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { type AuthorizeOptions, authorize as fetchAuthorize } from "../../adapters/fetch/index.js";
 import { originOf } from "../../adapters/fetch/origin.js";
-import { authorize as fetchAuthorize, type AuthorizeOptions } from "../../adapters/fetch/index.js";
 import { toAccessCheckRequest as nextAccessCheckRequest } from "../../adapters/next/authorize.js";
 import { authorize as nextAuthorize, verifyRequest } from "../../adapters/next/index.js";
+import { type AuthenticatedRequest, authorize as nodeAuthorize, requireAuth, writeResponse } from "../../adapters/node/index.js";
 import { toAccessCheckRequest as nodeAccessCheckRequest } from "../../adapters/node/request.js";
-import { authorize as nodeAuthorize, requireAuth, writeResponse, type AuthenticatedRequest } from "../../adapters/node/index.js";
 import { createVerifier, isTokenError, type TokenErrorCode } from "../../core/index.js";
 import { harness, rejects, TEST_SECRET } from "../helpers.js";
 import { listen, send } from "./helpers.js";
@@ -116,13 +116,29 @@ const ROWS: Row[] = [
 	{ name: "access cookie, configured", variant: "cookie", headers: (token) => [["cookie", `a=b; rk_at=${token}`]], expected: ok },
 	{ name: "access cookie, not configured", variant: "plain", headers: (token) => [["cookie", `rk_at=${token}`]], expected: { status: 401, challenge: BARE, error: "unauthorized", sub: null } },
 	{ name: "refresh cookie is not an access token", variant: "cookie", headers: (token) => [["cookie", `__Secure-rk=${token}`]], expected: { status: 401, challenge: BARE, error: "unauthorized", sub: null } },
-	{ name: "Authorization wins over the cookie", variant: "cookie", headers: (token) => [["authorization", "Bearer abc.def.ghi"], ["cookie", `rk_at=${token}`]], expected: { status: 401, challenge: INVALID_TOKEN, error: "invalid_token", sub: null } },
+	{
+		name: "Authorization wins over the cookie",
+		variant: "cookie",
+		headers: (token) => [
+			["authorization", "Bearer abc.def.ghi"],
+			["cookie", `rk_at=${token}`],
+		],
+		expected: { status: 401, challenge: INVALID_TOKEN, error: "invalid_token", sub: null },
+	},
 	{ name: "missing", variant: "plain", headers: () => [], expected: { status: 401, challenge: BARE, error: "unauthorized", sub: null } },
 	{ name: "missing, custom realm", variant: "realm", headers: () => [], expected: { status: 401, challenge: 'Bearer realm="my api"', error: "unauthorized", sub: null } },
 	{ name: "another scheme (Basic)", variant: "plain", headers: () => [["authorization", "Basic YWxpY2U6cHc="]], expected: { status: 401, challenge: BARE, error: "unauthorized", sub: null } },
 	{ name: "malformed Bearer header", variant: "plain", headers: () => [["authorization", "Bearer a b"]], expected: { status: 400, challenge: INVALID_REQUEST, error: "invalid_request", sub: null } },
 	{ name: "Bearer without a token", variant: "plain", headers: () => [["authorization", "Bearer"]], expected: { status: 400, challenge: INVALID_REQUEST, error: "invalid_request", sub: null } },
-	{ name: "two Authorization headers", variant: "plain", headers: (token) => [["authorization", `Bearer ${token}`], ["authorization", `Bearer ${token}`]], expected: { status: 400, challenge: INVALID_REQUEST, error: "invalid_request", sub: null } },
+	{
+		name: "two Authorization headers",
+		variant: "plain",
+		headers: (token) => [
+			["authorization", `Bearer ${token}`],
+			["authorization", `Bearer ${token}`],
+		],
+		expected: { status: 400, challenge: INVALID_REQUEST, error: "invalid_request", sub: null },
+	},
 	{ name: "bad signature", variant: "plain", headers: (token) => [["authorization", `Bearer ${token.slice(0, -4)}AAAA`]], expected: { status: 401, challenge: INVALID_TOKEN, error: "invalid_token", sub: null } },
 	{ name: "not a JWT", variant: "plain", headers: () => [["authorization", "Bearer x.y.z"]], expected: { status: 401, challenge: INVALID_TOKEN, error: "invalid_token", sub: null } },
 	{ name: "expired", variant: "plain", advance: 900 + 5, headers: (token) => [["authorization", `Bearer ${token}`]], expected: { status: 401, challenge: INVALID_TOKEN, error: "invalid_token", sub: null } },
@@ -166,7 +182,11 @@ test("options are checked the same way everywhere (ERR_CONFIG_INVALID)", async (
 		await rejects(fetchAuthorize(h.service, request([]), options), code);
 		await rejects(nextAuthorize(h.service, request([]), options), code);
 		await rejects(verifyRequest(h.service, request([]), options), code);
-		assert.throws(() => requireAuth(h.service, options), (error: unknown) => isTokenError(error, code), JSON.stringify(options));
+		assert.throws(
+			() => requireAuth(h.service, options),
+			(error: unknown) => isTokenError(error, code),
+			JSON.stringify(options),
+		);
 	}
 	const socket = await send(`${server.url}/bad-options`);
 	assert.equal(socket.json(), { code: "ERR_CONFIG_INVALID" });

@@ -1,7 +1,7 @@
 // The server and the browser stand-in of the client suites. Not a suite (the runner only picks
 // up *.test.ts).
 import { createNodeHandler, requireAuth } from "../../adapters/node/index.js";
-import { harness, manualClock } from "../helpers.js";
+import { harness, type manualClock } from "../helpers.js";
 import { listen, type TestServer } from "./helpers.js";
 
 /** The origin `browserFetch` sends, and the one the cookie-mode server allows. */
@@ -51,4 +51,3 @@ export function browserFetch(): typeof fetch {
 		return response;
 	};
 }
-

@@ -5,9 +5,9 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { createAuthClient, isAuthClientError, type AuthClientOptions } from "../../client/index.js";
+import { type AuthClientOptions, createAuthClient, isAuthClientError } from "../../client/index.js";
 import type { SharedLocks, TabMessage } from "../../client/tabs.js";
-import { browserFetch, start, type Fixture } from "./client-fixture.js";
+import { browserFetch, type Fixture, start } from "./client-fixture.js";
 import { listen, type TestServer } from "./helpers.js";
 
 const reach = suite("client: which origins get the access token");

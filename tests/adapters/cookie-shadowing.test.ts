@@ -12,7 +12,7 @@ import { createNodeHandler, requireAuth } from "../../adapters/node/index.js";
 import { isTokenError } from "../../core/errors.js";
 import type { SessionRecord } from "../../core/port.js";
 import { harness } from "../helpers.js";
-import { assertError, DEMO_USER, listen, parseSetCookie, send, testAuthenticate, type RawResponse } from "./helpers.js";
+import { assertError, DEMO_USER, listen, parseSetCookie, type RawResponse, send, testAuthenticate } from "./helpers.js";
 import { listenLikeNext } from "./next-server.js";
 
 const h = harness();

@@ -3,7 +3,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { createNodeHandler, requireAuth } from "../../adapters/node/index.js";
 import { harness } from "../helpers.js";
-import { assertError, DEMO_USER, listen, parseSetCookie, send, testAuthenticate, type RawResponse } from "./helpers.js";
+import { assertError, DEMO_USER, listen, parseSetCookie, type RawResponse, send, testAuthenticate } from "./helpers.js";
 
 const h = harness();
 const cookie = { name: "__Secure-rk", accessTokenName: "rk_at" };

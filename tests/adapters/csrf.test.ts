@@ -8,7 +8,7 @@ import type { AuthorizeOptions } from "../../adapters/fetch/index.js";
 import { authorize as nextAuthorize, verifyRequest } from "../../adapters/next/index.js";
 import { authorize as nodeAuthorize, requireAuth, writeResponse } from "../../adapters/node/index.js";
 import { harness } from "../helpers.js";
-import { assertError, listen, send, type RawResponse } from "./helpers.js";
+import { assertError, listen, type RawResponse, send } from "./helpers.js";
 import { listenLikeNext } from "./next-server.js";
 
 const h = harness();

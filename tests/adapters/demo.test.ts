@@ -1,9 +1,9 @@
 // The demo (`npm start`) from a fresh checkout: no .data/ yet, PGlite not booted. It must
 // serve /auth/jwks within 10 s, serve its page, and create its signing keys privately; its
 // /healthz says "starting" (503) exactly until the store is open, then "ready" (200).
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
-import { createServer, type AddressInfo } from "node:net";
+import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";

@@ -10,7 +10,7 @@ import { memoryStore } from "../../storage/memory/index.js";
 import { harness, TEST_REFRESH_SECRET, TEST_SECRET, testRefresh, unknownToken } from "../helpers.js";
 import { faultyStore, InjectedStoreError } from "../support/faulty-store.js";
 import { secretSpellings, spellings } from "../support/spellings.js";
-import { assertError, DEMO_USER, listen, postForm, postJSON, send, testAuthenticate, type RawResponse } from "./helpers.js";
+import { assertError, DEMO_USER, listen, postForm, postJSON, type RawResponse, send, testAuthenticate } from "./helpers.js";
 
 const h = harness();
 const errors: HttpErrorEvent[] = [];
@@ -349,7 +349,11 @@ test("createFetchHandler validates its options (ERR_CONFIG_INVALID)", () => {
 		{ unknownOption: true },
 	];
 	for (const options of bad) {
-		assert.throws(() => createFetchHandler(h.service, options as never), (error: unknown) => isTokenError(error, "ERR_CONFIG_INVALID"), JSON.stringify(options));
+		assert.throws(
+			() => createFetchHandler(h.service, options as never),
+			(error: unknown) => isTokenError(error, "ERR_CONFIG_INVALID"),
+			JSON.stringify(options),
+		);
 	}
 });
 
@@ -394,7 +398,10 @@ test("onError never receives token material: every token of this file, in every 
 	for (const reason of ["ERR_STORE_UNAVAILABLE", "ERR_TOKEN_REUSED", "ERR_TOKEN_REVOKED", "ERR_TOKEN_MALFORMED", "ERR_TOKEN_UNKNOWN", "ERR_INPUT_INVALID", "ERR_AUTHENTICATE_FAILED"]) {
 		assert.ok(reasons.has(reason as HttpErrorEvent["reason"]), `no ${reason} event: the search below would not cover it`);
 	}
-	assert.ok(events.some((event) => event.cause instanceof Error && event.cause.cause instanceof InjectedStoreError), "a store failure reaches onError with its cause chain");
+	assert.ok(
+		events.some((event) => event.cause instanceof Error && event.cause.cause instanceof InjectedStoreError),
+		"a store failure reaches onError with its cause chain",
+	);
 
 	const dump = inspect([...errors, ...events], { depth: Number.POSITIVE_INFINITY, showHidden: true, breakLength: Number.POSITIVE_INFINITY, maxArrayLength: null, maxStringLength: null });
 	const needles = new Map<string, string>();

@@ -1,7 +1,7 @@
 // Helpers for the adapter suites: real loopback servers on port 0 and a raw HTTP client.
 // Not a suite (the runner only picks up *.test.ts).
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { connect, type AddressInfo } from "node:net";
+import { type AddressInfo, connect } from "node:net";
 import * as assert from "uvu/assert";
 
 export interface TestServer {
@@ -47,25 +47,22 @@ export interface RawRequest {
 export function send(url: string, options: RawRequest = {}): Promise<RawResponse> {
 	return new Promise((resolve, reject) => {
 		const target = new URL(url);
-		const req = httpRequest(
-			{ host: target.hostname, port: target.port, path: target.pathname + target.search, method: options.method ?? "GET", headers: options.headers ?? {}, agent: false },
-			(res) => {
-				const chunks: Buffer[] = [];
-				res.on("data", (chunk: Buffer) => chunks.push(chunk));
-				res.on("error", reject);
-				res.on("end", () => {
-					const text = Buffer.concat(chunks).toString("utf8");
-					const setCookie = res.headers["set-cookie"];
-					resolve({
-						status: res.statusCode ?? 0,
-						headers: res.headers,
-						text,
-						cookies: setCookie === undefined ? [] : setCookie,
-						json: () => JSON.parse(text) as Record<string, unknown>,
-					});
+		const req = httpRequest({ host: target.hostname, port: target.port, path: target.pathname + target.search, method: options.method ?? "GET", headers: options.headers ?? {}, agent: false }, (res) => {
+			const chunks: Buffer[] = [];
+			res.on("data", (chunk: Buffer) => chunks.push(chunk));
+			res.on("error", reject);
+			res.on("end", () => {
+				const text = Buffer.concat(chunks).toString("utf8");
+				const setCookie = res.headers["set-cookie"];
+				resolve({
+					status: res.statusCode ?? 0,
+					headers: res.headers,
+					text,
+					cookies: setCookie === undefined ? [] : setCookie,
+					json: () => JSON.parse(text) as Record<string, unknown>,
 				});
-			},
-		);
+			});
+		});
 		req.on("error", reject);
 		const body = options.body;
 		if (Array.isArray(body)) {

@@ -56,14 +56,36 @@ function resolveImport(from: string, specifier: string): string {
 
 test("the checker finds a cycle, and the absence of one", () => {
 	assert.equal(importsOf('import type { A } from "./a.js";\nexport {\n\tb,\n} from "./b.js";\nimport "./c.js";\nconst x = "from \\"./d.js\\"";'), ["./a.js", "./b.js", "./c.js"]);
-	const cyclic = new Map([["a", ["b"]], ["b", ["c"]], ["c", ["a"]], ["d", ["a"]]]);
+	const cyclic = new Map([
+		["a", ["b"]],
+		["b", ["c"]],
+		["c", ["a"]],
+		["d", ["a"]],
+	]);
 	assert.equal(findCycle(cyclic), ["a", "b", "c", "a"]);
-	assert.is(findCycle(new Map([["a", ["b"]], ["b", ["c"]], ["c", []], ["d", ["a", "c"]]])), null);
+	assert.is(
+		findCycle(
+			new Map([
+				["a", ["b"]],
+				["b", ["c"]],
+				["c", []],
+				["d", ["a", "c"]],
+			]),
+		),
+		null,
+	);
 });
 
 test("no import cycle anywhere in adapters/ (type-only imports count)", () => {
 	assert.ok(files.has(join("adapters", "fetch", "hub.ts")), "the sources were found");
-	const graph = new Map([...files].map(([file, source]) => [file, importsOf(source).filter((specifier) => specifier.startsWith(".")).map((specifier) => resolveImport(file, specifier))]));
+	const graph = new Map(
+		[...files].map(([file, source]) => [
+			file,
+			importsOf(source)
+				.filter((specifier) => specifier.startsWith("."))
+				.map((specifier) => resolveImport(file, specifier)),
+		]),
+	);
 	const cycle = findCycle(graph);
 	assert.is(cycle, null, `import cycle: ${cycle?.join(" -> ")}`);
 });
@@ -75,7 +97,12 @@ test(`no file in adapters/ over ${MAX_LINES} lines`, () => {
 test("index.ts files are barrels: re-exports and the module doc, nothing else", () => {
 	for (const [file, source] of files) {
 		if (!file.endsWith("index.ts")) continue;
-		const statements = source.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "").split(";").map((statement) => statement.trim()).filter((statement) => statement !== "");
+		const statements = source
+			.replace(/\/\*[\s\S]*?\*\//g, "")
+			.replace(/^\s*\/\/.*$/gm, "")
+			.split(";")
+			.map((statement) => statement.trim())
+			.filter((statement) => statement !== "");
 		for (const statement of statements) assert.match(statement, /^export\b[\s\S]*\bfrom\s*"[^"]+"$/, `${file}: ${statement.slice(0, 60)}`);
 	}
 });

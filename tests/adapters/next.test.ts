@@ -6,7 +6,7 @@ import * as assert from "uvu/assert";
 import { createNextHandlers, verifyRequest } from "../../adapters/next/index.js";
 import { createTokenService } from "../../core/index.js";
 import type { TokenStore } from "../../core/port.js";
-import { harness, testRefresh, TEST_SECRET } from "../helpers.js";
+import { harness, TEST_SECRET, testRefresh } from "../helpers.js";
 import { assertError, DEMO_USER, listen, parseSetCookie, send, testAuthenticate } from "./helpers.js";
 
 const h = harness();
@@ -70,7 +70,10 @@ test("POST/GET with Request objects: login, refresh, jwks, 405, 413 on a streame
 	let pulled = 0;
 	const large = new ReadableStream<Uint8Array>({
 		pull(controller): void {
-			if (pulled++ === 256) return controller.close();
+			if (pulled++ === 256) {
+				controller.close();
+				return;
+			}
 			controller.enqueue(new Uint8Array(4096).fill(0x61));
 		},
 	});
@@ -87,7 +90,7 @@ test("the same handlers behind a real socket: login → refresh → logout in co
 		const login = await send(`${server.url}/auth/login`, { method: "POST", headers: { "Content-Type": "application/json", ...origin }, body: JSON.stringify(DEMO_USER) });
 		assert.is(login.status, 200);
 		const refreshCookie = login.cookies.map(parseSetCookie).find((cookie) => cookie.name === "__Secure-rk");
-		assert.ok(refreshCookie !== undefined && refreshCookie.value.startsWith("rk2_"));
+		assert.ok(refreshCookie?.value.startsWith("rk2_"));
 		const token = await send(`${server.url}/auth/token`, {
 			method: "POST",
 			headers: { "Content-Type": "application/x-www-form-urlencoded", ...origin, Cookie: `__Secure-rk=${refreshCookie?.value}` },
@@ -101,7 +104,11 @@ test("the same handlers behind a real socket: login → refresh → logout in co
 		const logout = await send(`${server.url}/auth/logout`, { method: "POST", headers: { ...origin, Cookie: `__Secure-rk=${next?.value}` } });
 		assert.is(logout.status, 204);
 		assert.ok(logout.cookies.some((line) => line.startsWith("__Secure-rk=;") && /Max-Age=0/.test(line)));
-		assertError(await send(`${server.url}/auth/token`, { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded", ...origin, Cookie: `__Secure-rk=${next?.value}` }, body: "grant_type=refresh_token" }), 400, "invalid_grant");
+		assertError(
+			await send(`${server.url}/auth/token`, { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded", ...origin, Cookie: `__Secure-rk=${next?.value}` }, body: "grant_type=refresh_token" }),
+			400,
+			"invalid_grant",
+		);
 		assertError(await send(`${server.url}/auth/token`, { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded" }, body: "grant_type=refresh_token" }), 403, "access_denied");
 	} finally {
 		await server.close();

@@ -6,10 +6,10 @@ import { parse as parseQuery } from "node:querystring";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import type { HttpErrorEvent } from "../../adapters/fetch/index.js";
-import { createNodeHandler, requireAuth, type AuthenticatedRequest, type NextFunction } from "../../adapters/node/index.js";
+import { type AuthenticatedRequest, createNodeHandler, type NextFunction, requireAuth } from "../../adapters/node/index.js";
 import { isTokenError } from "../../core/index.js";
-import { memoryStore } from "../../storage/memory/index.js";
 import type { TokenStore } from "../../core/port.js";
+import { memoryStore } from "../../storage/memory/index.js";
 import { harness } from "../helpers.js";
 import { assertError, DEMO_USER, firstAnswer, listen, postForm, send, testAuthenticate } from "./helpers.js";
 
@@ -30,7 +30,10 @@ function chain(...layers: Array<[string, Middleware]>): (req: IncomingMessage, r
 				return;
 			}
 			const [mount, middleware] = layer;
-			if (mount !== "/" && originalUrl !== mount && !originalUrl.startsWith(mount + "/")) return next();
+			if (mount !== "/" && originalUrl !== mount && !originalUrl.startsWith(mount + "/")) {
+				next();
+				return;
+			}
 			if (mount !== "/") req.url = originalUrl.slice(mount.length) || "/";
 			void middleware(req, res, next);
 		}
@@ -41,13 +44,22 @@ function chain(...layers: Array<[string, Middleware]>): (req: IncomingMessage, r
 const h = harness();
 const calls: string[] = [];
 const app = chain(
-	["/", (req, _res, next) => (calls.push(`log ${req.url}`), next())],
+	[
+		"/",
+		(req, _res, next) => {
+			calls.push(`log ${req.url}`);
+			next();
+		},
+	],
 	["/", createNodeHandler(h.service, { authenticate: testAuthenticate })],
 	["/api", requireAuth(h.service)],
-	["/api", (req, res) => {
-		res.writeHead(200, { "Content-Type": "application/json" });
-		res.end(JSON.stringify({ sub: (req as AuthenticatedRequest).auth.sub, url: req.url }));
-	}],
+	[
+		"/api",
+		(req, res) => {
+			res.writeHead(200, { "Content-Type": "application/json" });
+			res.end(JSON.stringify({ sub: (req as AuthenticatedRequest).auth.sub, url: req.url }));
+		},
+	],
 );
 const server = await listen(app);
 const base = `${server.url}/auth`;
@@ -124,7 +136,10 @@ test("requireAuth: a custom realm is quoted in the challenge; one that cannot be
 	} finally {
 		await guarded.close();
 	}
-	assert.throws(() => requireAuth(h.service, { realm: 'a"b' }), (error: unknown) => isTokenError(error, "ERR_CONFIG_INVALID"));
+	assert.throws(
+		() => requireAuth(h.service, { realm: 'a"b' }),
+		(error: unknown) => isTokenError(error, "ERR_CONFIG_INVALID"),
+	);
 });
 
 test("Express-style mounting: app.use('/auth', handler) sees the stripped req.url and still answers", async () => {
@@ -308,7 +323,9 @@ test("an origin-form target starting with // is a path on this host, never anoth
 		// As a relative URL "//evil.example/auth/token" would be https://evil.example/auth/token,
 		// whose origin matches the attacker's Origin header.
 		const answer = await rawExchange(
-			[`POST //evil.example/auth/token HTTP/1.1\r\nHost: x\r\nConnection: close\r\nOrigin: http://evil.example\r\nCookie: ${refreshCookie}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 24\r\n\r\ngrant_type=refresh_token`],
+			[
+				`POST //evil.example/auth/token HTTP/1.1\r\nHost: x\r\nConnection: close\r\nOrigin: http://evil.example\r\nCookie: ${refreshCookie}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 24\r\n\r\ngrant_type=refresh_token`,
+			],
 			0,
 			Number(new URL(cookieServer.url).port),
 		);

@@ -10,8 +10,8 @@ import { createNodeHandler } from "../../adapters/node/index.js";
 import { TokenError, type TokenService } from "../../core/index.js";
 import type { TokenStore } from "../../core/port.js";
 import { memoryStore } from "../../storage/memory/index.js";
-import { harness, type Harness } from "../helpers.js";
-import { assertError, DEMO_USER, listen, postJSON, send, testAuthenticate, type RawResponse, type TestServer } from "./helpers.js";
+import { type Harness, harness } from "../helpers.js";
+import { assertError, DEMO_USER, listen, postJSON, type RawResponse, send, type TestServer, testAuthenticate } from "./helpers.js";
 
 interface Login {
 	sub: string;

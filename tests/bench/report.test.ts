@@ -4,7 +4,7 @@ import type { RunSettings } from "../../bench/config.js";
 import type { CoreResult } from "../../bench/core.js";
 import type { Summary } from "../../bench/lib/stats.js";
 import { renderConsole, renderMarkdown } from "../../bench/report/index.js";
-import { comparison, ratioPoint, target, targetDetail, type Target } from "../../bench/report/targets.js";
+import { comparison, ratioPoint, type Target, target, targetDetail } from "../../bench/report/targets.js";
 import { emptyResults, type HttpSummary, type Report, type Results } from "../../bench/results.js";
 import { collectTargets } from "../../bench/sections/index.js";
 
@@ -16,7 +16,20 @@ function range(median: number, min: number, max: number): Summary {
 
 /** An HTTP row with fixed figures: rps and latencies (µs) as [median, min, max]. */
 function http(key: string, concurrency: number, rps: [number, number, number], p50: [number, number, number] = [6270, 5250, 7550]): HttpSummary {
-	return { key, label: `${key} workload`, concurrency, runs: [], rps: range(...rps), p50: range(...p50), p99: range(16_900, 15_400, 22_800), cpu: { client: 127e-6, server: 475e-6, postgres: 333e-6 }, machineBusy: 1.5, foreign: 0, errors: 0, requests: 1000 };
+	return {
+		key,
+		label: `${key} workload`,
+		concurrency,
+		runs: [],
+		rps: range(...rps),
+		p50: range(...p50),
+		p99: range(16_900, 15_400, 22_800),
+		cpu: { client: 127e-6, server: 475e-6, postgres: 333e-6 },
+		machineBusy: 1.5,
+		foreign: 0,
+		errors: 0,
+		requests: 1000,
+	};
 }
 
 function core(verify: number, jose: number): CoreResult {
@@ -37,7 +50,7 @@ function measured(): Results {
 	const results = emptyResults();
 	results.http.push(http("rotate", 10, [1431, 1214, 1784]), http("tutorial", 10, [525, 417, 564]), http("rotate", 50, [2206, 2078, 2474]), http("tutorial", 50, [645, 595, 733]));
 	results.core = { result: core(8306, 8801) };
-	results.roundTrips = [{ path: "exchange, happy path (rotate)", clientStatements: 1, serverStatements: 1, kinds: "1.00× with \"updated\"" }];
+	results.roundTrips = [{ path: "exchange, happy path (rotate)", clientStatements: 1, serverStatements: 1, kinds: '1.00× with "updated"' }];
 	return results;
 }
 
@@ -109,7 +122,10 @@ markdown("a skipped scale size is the p50 target's note, and the quick run's sta
 	const disk = { rows: 100_000, totalBytes: 34_300_000, heapBytes: 26_400_000, indexBytes: 7_900_000, bytesPerSession: 343 };
 	quick.scale.push({ size: 100_000, fill: { rows: 90_000, seconds: 1 }, disk, load: http("rotate", 10, [1200, 1100, 1300], [9000, 8000, 10_000]), baseline: http("rotate", 10, [1300, 1200, 1400], [6000, 5000, 7000]) });
 	const text = renderMarkdown(report(quick, { ...SETTINGS, quick: true, runs: 1 }));
-	assert.is(line(text, "| p50 at 10 M"), "| p50 at 10 M sessions ≤ 1.5× p50 at 10 k | not evaluated | 9.00 ms at 100,000 vs 6.00 ms at 10,000, measured alternately = 1.50× (quick run: 10 M not loaded, shown for the harness only) |");
+	assert.is(
+		line(text, "| p50 at 10 M"),
+		"| p50 at 10 M sessions ≤ 1.5× p50 at 10 k | not evaluated | 9.00 ms at 100,000 vs 6.00 ms at 10,000, measured alternately = 1.50× (quick run: 10 M not loaded, shown for the harness only) |",
+	);
 	assert.ok(text.includes("**Quick (smoke) run:"));
 });
 
@@ -160,7 +176,14 @@ markdown("issue 15's rows: per algorithm against the minimal endpoint, batching 
 markdown("100 M sessions: never judged here, projected from the largest table measured", () => {
 	const results = emptyResults();
 	const disk = { rows: 10_000_000, totalBytes: 3_430_000_000, heapBytes: 2_640_000_000, indexBytes: 790_000_000, bytesPerSession: 343, primaryKey: { bytes: 301_000_000, levels: 2 } };
-	results.scale.push({ size: 10_000_000, fill: { rows: 9_990_000, seconds: 96 }, disk, load: http("rotate", 10, [1500, 1400, 1600], [6000, 5500, 6500]), baseline: http("rotate", 10, [1500, 1400, 1600], [6000, 5000, 7000]), hitRatio: { heap: 0.999, index: 1 } });
+	results.scale.push({
+		size: 10_000_000,
+		fill: { rows: 9_990_000, seconds: 96 },
+		disk,
+		load: http("rotate", 10, [1500, 1400, 1600], [6000, 5500, 6500]),
+		baseline: http("rotate", 10, [1500, 1400, 1600], [6000, 5000, 7000]),
+		hitRatio: { heap: 0.999, index: 1 },
+	});
 	const text = renderMarkdown(report(results));
 	const row = line(text, "| p50 at 100 M");
 	assert.ok(row.startsWith("| p50 at 100 M sessions ≤ 1.5× p50 at 10 k (issue 15) | not evaluated | not measured here: 34.3 GB on a shared disk and at least 16 min of bulk load"), row);

@@ -9,8 +9,8 @@ import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { freePort, ROOT, sleep, startServer, type ServerProcess } from "../examples/support.js";
-import { launchChromium, screenshot, watchErrors, type PageGlobals } from "./chromium.js";
+import { freePort, ROOT, type ServerProcess, sleep, startServer } from "../examples/support.js";
+import { launchChromium, type PageGlobals, screenshot, watchErrors } from "./chromium.js";
 
 const ACCESS_TOKEN_TTL = 3;
 // The demo keeps its keys and PGlite database in .data/ under its working directory.

@@ -2,7 +2,7 @@
 // a documented code (never a TypeError, never an unhandled rejection).
 import { createHmac } from "node:crypto";
 import { encodeBase64urlNoPadding } from "@oslojs/encoding";
-import { decodeJwt, decodeProtectedHeader, importJWK, jwtVerify, SignJWT, type JWK, type JWTPayload } from "jose";
+import { decodeJwt, decodeProtectedHeader, importJWK, type JWK, type JWTPayload, jwtVerify, SignJWT } from "jose";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { generateSigningKeys, isTokenError, type TokenService } from "../../core/index.js";
@@ -96,7 +96,7 @@ shape("HS256 tokens are byte for byte what jose's SignJWT writes, and verify wit
 	const secret = new TextEncoder().encode(TEST_SECRET);
 	for (const keys of [{ secret: TEST_SECRET }, [{ kty: "oct", k: encodeBase64urlNoPadding(secret), kid: "custom \u00e9 kid" }]]) {
 		const { service } = harness({ keys: keys as never, clientId: "web" });
-		const tokens = await service.issue({ subject: "ünïcødé \u2028 \"quoted\"", claims: { nested: { list: [1, "two", null], emoji: "\u{1F511}" }, role: "admin" } });
+		const tokens = await service.issue({ subject: 'ünïcødé \u2028 "quoted"', claims: { nested: { list: [1, "two", null], emoji: "\u{1F511}" }, role: "admin" } });
 		const header = decodeProtectedHeader(tokens.accessToken);
 		const payload = decodeJwt(tokens.accessToken);
 		// decode/JSON.parse keep the member order, so jose re-signing the same objects must give the same bytes.
@@ -150,7 +150,7 @@ verify("empty, huge, binary and wrong types are ERR_ACCESS_TOKEN_INVALID", async
 		bigint: 10n,
 		"String object": new String(valid),
 		symbol: Symbol("jwt"),
-		"Uint8Array": new TextEncoder().encode(valid),
+		Uint8Array: new TextEncoder().encode(valid),
 	};
 	for (const [label, input] of Object.entries(inputs)) await assertInvalid(service, input, label);
 	assert.is((await service.verify(valid)).sub, "alice", "the untampered token still verifies");
@@ -176,9 +176,7 @@ verify("a token signed by a foreign key is refused, with its own kid or with our
 	const [foreign] = await generateSigningKeys("EdDSA");
 	const foreignKey = await importJWK(foreign as JWK, "EdDSA");
 	for (const kid of [ourKid, (foreign as JWK).kid as string, undefined]) {
-		const token = await new SignJWT(goodPayload())
-			.setProtectedHeader({ alg: "EdDSA", typ: "at+jwt", ...(kid === undefined ? {} : { kid }) })
-			.sign(foreignKey);
+		const token = await new SignJWT(goodPayload()).setProtectedHeader({ alg: "EdDSA", typ: "at+jwt", ...(kid === undefined ? {} : { kid }) }).sign(foreignKey);
 		await assertInvalid(service, token, `foreign EdDSA key, kid ${String(kid)}`);
 	}
 	const hs = harness();
@@ -198,12 +196,7 @@ verify("algorithm confusion: HS256 forged with the EdDSA public key as the secre
 	const publicJwk = (await single.service.jwks()).keys[0] as JWK;
 	const kid = publicJwk.kid as string;
 	const rawPublic = Buffer.from(publicJwk.x as string, "base64url");
-	const secrets = [
-		new Uint8Array(rawPublic),
-		new TextEncoder().encode(publicJwk.x as string),
-		new TextEncoder().encode(JSON.stringify(publicJwk)),
-		new TextEncoder().encode(JSON.stringify(await single.service.jwks())),
-	];
+	const secrets = [new Uint8Array(rawPublic), new TextEncoder().encode(publicJwk.x as string), new TextEncoder().encode(JSON.stringify(publicJwk)), new TextEncoder().encode(JSON.stringify(await single.service.jwks()))];
 	for (const secret of secrets) {
 		const forged = await signHs256(goodPayload(), { typ: "at+jwt", kid }, secret);
 		await assertInvalid(single.service, forged, "EdDSA-only service");

@@ -8,7 +8,7 @@ import * as assert from "uvu/assert";
 import { createTokenService, generateSigningKeys, isTokenError, type SessionRecord, type TokenRotation, type TokenService, type TokenStore } from "../../core/index.js";
 import { memoryStore } from "../../storage/memory/index.js";
 import { manualClock, TEST_REFRESH_SECRET, TEST_SECRET } from "../helpers.js";
-import { deriveReuseTokens, parse, recover, sha256, text, type SealSighting } from "../support/attacker.js";
+import { deriveReuseTokens, parse, recover, type SealSighting, sha256, text } from "../support/attacker.js";
 
 // ---------------------------------------------------------------------------------------------
 // The victim: a service whose store keeps every row version (dumps, backups, WAL) and every

@@ -26,7 +26,10 @@ test("randomBytes: a returned array is the caller's own (writing to it changes n
 	first.fill(0);
 	const later = Array.from({ length: 200 }, () => randomBytes(32));
 	for (const bytes of later) assert.ok(bytes.some((byte) => byte !== 0));
-	assert.ok(randomBytes(10_000).some((byte) => byte !== 0), "larger than the pool");
+	assert.ok(
+		randomBytes(10_000).some((byte) => byte !== 0),
+		"larger than the pool",
+	);
 	assert.is(randomBytes(10_000).length, 10_000);
 	assert.is(randomBytes(0).length, 0);
 });

@@ -1,13 +1,10 @@
-// One test per TokenError code (the Record below makes the compiler insist on every code),
-// and the malformed-input matrix of exchange().
-import { encodeBase64urlNoPadding } from "@oslojs/encoding";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
+import { AuthClientError, type AuthClientErrorCode, createAuthClient, isAuthClientError } from "../../client/index.js";
 import { isTokenError, TokenError, type TokenErrorCode } from "../../core/index.js";
-import { formatRefreshToken, newFamilyProof, newSecret, newSessionId, parseRefreshToken } from "../../core/refresh-token.js";
-import { AuthClientError, createAuthClient, isAuthClientError, type AuthClientErrorCode } from "../../client/index.js";
-import { memoryStore } from "../../storage/memory/index.js";
 import type { TokenStore } from "../../core/port.js";
+import { formatRefreshToken, newFamilyProof, newSecret, parseRefreshToken } from "../../core/refresh-token.js";
+import { memoryStore } from "../../storage/memory/index.js";
 import { harness, rejects, settle, TEST_REFRESH_KEYS, unknownToken } from "../helpers.js";
 
 function brokenStore(failure: () => Promise<never>): TokenStore {
@@ -148,8 +145,8 @@ malformed("empty, huge, binary, wrong types, other versions and non-canonical sp
 		"no prefix": body,
 		"too short": valid.slice(0, -1),
 		"too long": valid + "A",
-		"padded": valid + "==",
-		"whitespace": ` ${valid}`,
+		padded: valid + "==",
+		whitespace: ` ${valid}`,
 		"trailing newline": `${valid}\n`,
 		"standard base64 alphabet": "rk2_" + body.replaceAll("-", "+").replaceAll("_", "/").padEnd(91, "+").slice(0, 90) + "+",
 		"non-canonical trailing bits": nonCanonical,
@@ -164,7 +161,7 @@ malformed("empty, huge, binary, wrong types, other versions and non-canonical sp
 		bigint: 1n,
 		symbol: Symbol("rk2"),
 		"String object": new String(valid),
-		"Uint8Array": new TextEncoder().encode(valid),
+		Uint8Array: new TextEncoder().encode(valid),
 		function: () => valid,
 	};
 	for (const [label, input] of Object.entries(inputs)) {
@@ -226,12 +223,18 @@ const clientTriggers: Record<AuthClientErrorCode, () => Promise<unknown>> = {
 	async ERR_SERVER_UNAVAILABLE() {
 		const storage = { load: () => "rk1_x", save: () => undefined };
 		const client = createAuthClient({ transport: "body", storage, fetch: async () => Response.json({ error: "temporarily_unavailable" }, { status: 503 }) });
-		return client.refresh().then(() => null, (error: unknown) => error);
+		return client.refresh().then(
+			() => null,
+			(error: unknown) => error,
+		);
 	},
 	async ERR_HTTP_UNEXPECTED() {
 		const storage = { load: () => "rk1_x", save: () => undefined };
 		const client = createAuthClient({ transport: "body", storage, fetch: async () => new Response("<html>", { status: 502 }) });
-		return client.refresh().then(() => null, (error: unknown) => error);
+		return client.refresh().then(
+			() => null,
+			(error: unknown) => error,
+		);
 	},
 	async ERR_CONFIG_INVALID() {
 		try {

@@ -1,5 +1,5 @@
 import { createHmac, randomBytes } from "node:crypto";
-import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JSONWebKeySet, type JWK } from "jose";
+import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, type JSONWebKeySet, type JWK, jwtVerify } from "jose";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { generateSigningKeys, type SigningAlgorithm } from "../../core/index.js";
@@ -37,15 +37,27 @@ keys("{ secret } of 32 bytes signs HS256 with a kid; a shorter one is ERR_CONFIG
 	assert.is(header.alg, "HS256");
 	assert.type(header.kid, "string");
 	assert.is(header.typ, "at+jwt");
-	assert.throws(() => harness({ keys: { secret: "x".repeat(31) } }), (error: Error & { code?: string }) => error.code === "ERR_CONFIG_INVALID");
-	assert.throws(() => harness({ keys: { secret: new Uint8Array(31) } }), (error: Error & { code?: string }) => error.code === "ERR_CONFIG_INVALID");
-	assert.throws(() => harness({ keys: { secret: "" } }), (error: Error & { code?: string }) => error.code === "ERR_CONFIG_INVALID");
+	assert.throws(
+		() => harness({ keys: { secret: "x".repeat(31) } }),
+		(error: Error & { code?: string }) => error.code === "ERR_CONFIG_INVALID",
+	);
+	assert.throws(
+		() => harness({ keys: { secret: new Uint8Array(31) } }),
+		(error: Error & { code?: string }) => error.code === "ERR_CONFIG_INVALID",
+	);
+	assert.throws(
+		() => harness({ keys: { secret: "" } }),
+		(error: Error & { code?: string }) => error.code === "ERR_CONFIG_INVALID",
+	);
 	harness({ keys: { secret: new Uint8Array(32) } });
 });
 
 keys("the 32-byte minimum counts UTF-8 bytes, not characters", () => {
 	harness({ keys: { secret: "é".repeat(16) } }); // 16 characters, 32 bytes
-	assert.throws(() => harness({ keys: { secret: "é".repeat(15) + "x" } }), (error: Error & { code?: string }) => error.code === "ERR_CONFIG_INVALID");
+	assert.throws(
+		() => harness({ keys: { secret: "é".repeat(15) + "x" } }),
+		(error: Error & { code?: string }) => error.code === "ERR_CONFIG_INVALID",
+	);
 });
 
 keys("the HS256 kid is a MAC of a fixed label under the secret: no spelling of the secret or of its hash is in it", async () => {
@@ -56,7 +68,9 @@ keys("the HS256 kid is a MAC of a fixed label under the secret: no spelling of t
 		const tokens = await harness({ keys: { secret } }).service.issue({ subject: "s" });
 		const kid = decodeProtectedHeader(tokens.accessToken).kid as string;
 		// Derived by an independent HMAC (node:crypto), not by the code under test.
-		const mac = createHmac("sha256", typeof secret === "string" ? Buffer.from(secret, "utf8") : secret).update("refresh-kit/v1 kid").digest("base64url");
+		const mac = createHmac("sha256", typeof secret === "string" ? Buffer.from(secret, "utf8") : secret)
+			.update("refresh-kit/v1 kid")
+			.digest("base64url");
 		assert.is(kid, `hs-${mac.slice(0, 16)}`, "the kid is HMAC-SHA256(secret, label), not the secret or a plain hash of it");
 		const leaked = sharedPiece(kid.slice(3), secretSpellings(secret));
 		assert.is(leaked, null, `the kid shares "${leaked}" with a spelling of the secret or of SHA-256(secret)`);
@@ -89,7 +103,13 @@ for (const alg of ["EdDSA", "ES256", "RS256"] as const satisfies readonly Asymme
 		assert.is(jwks.keys[0]?.alg, alg);
 		// Any verifier with the published keys accepts the token (ES256 and EdDSA are signed with Web
 		// Crypto directly, RS256 through jose's SignJWT).
-		const external = await jwtVerify(tokens.accessToken, createLocalJWKSet(jwks as JSONWebKeySet), { algorithms: [alg], typ: "at+jwt", issuer: "https://auth.test", audience: "https://api.test", currentDate: new Date(Date.UTC(2026, 0, 1)) });
+		const external = await jwtVerify(tokens.accessToken, createLocalJWKSet(jwks as JSONWebKeySet), {
+			algorithms: [alg],
+			typ: "at+jwt",
+			issuer: "https://auth.test",
+			audience: "https://api.test",
+			currentDate: new Date(Date.UTC(2026, 0, 1)),
+		});
 		assert.is(external.payload.sid, tokens.sessionId);
 		assert.is(tokens.accessToken.split(".")[0], Buffer.from(JSON.stringify({ alg, kid: jwk.kid, typ: "at+jwt" })).toString("base64url"));
 	});
@@ -136,7 +156,7 @@ keys("verification-only keys may be public; a kid is derived when missing", asyn
 	const jwks = await service.jwks();
 	assert.is(jwks.keys.length, 2);
 	assert.type(jwks.keys[1]?.kid, "string");
-	assert.ok((jwks.keys[1]?.kid as string).length > 0);
+	assert.ok((jwks.keys[1]?.kid ?? "").length > 0);
 	assertPublicOnly(jwks);
 });
 
@@ -182,7 +202,7 @@ keys("bad key options are ERR_CONFIG_INVALID at construction", async () => {
 	const cases: Record<string, unknown> = {
 		"no keys": undefined,
 		"a string": TEST_SECRET,
-		"null": null,
+		null: null,
 		"an empty list": [],
 		"a public key first": [edPublic],
 		"a duplicate kid": [ed, { ...edPublic }],
@@ -199,6 +219,7 @@ keys("bad key options are ERR_CONFIG_INVALID at construction", async () => {
 		"an empty oct key": [{ kty: "oct", k: "" }],
 		"a short oct key after a good one": [ed, { kty: "oct", k: Buffer.from("short").toString("base64url"), kid: "hs" }],
 		"a non-base64url d": [{ ...ed, d: "not base64url!" }],
+		// biome-ignore lint/correctness/noPrecisionLoss: a number where a secret belongs, on purpose (any number will do).
 		"a secret that is a number": { secret: 12345678901234567890123456789012 },
 		"a secret that is null": { secret: null },
 	};

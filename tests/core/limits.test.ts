@@ -15,8 +15,14 @@ limits("listSessions returns at most limit sessions (default 100, at most 1000),
 	}
 	const all = await service.listSessions("many");
 	assert.is(all.length, 100, "default limit");
-	assert.equal(all.map((session) => session.id), ids.slice(0, 100));
-	assert.equal((await service.listSessions("many", { limit: 3 })).map((session) => session.id), ids.slice(0, 3));
+	assert.equal(
+		all.map((session) => session.id),
+		ids.slice(0, 100),
+	);
+	assert.equal(
+		(await service.listSessions("many", { limit: 3 })).map((session) => session.id),
+		ids.slice(0, 3),
+	);
 	assert.is((await service.listSessions("many", { limit: 1000 })).length, 105);
 	for (const limit of [0, -1, 1001, 1.5, Number.NaN]) await rejects(service.listSessions("many", { limit }), "ERR_INPUT_INVALID");
 });
@@ -29,7 +35,10 @@ limits("maxSessionsPerSubject: a login beyond the cap revokes the oldest session
 		clock.advance(1);
 	}
 	const live = await service.listSessions("capped");
-	assert.equal(live.map((session) => session.device), ["d2", "d3", "d4"]);
+	assert.equal(
+		live.map((session) => session.device),
+		["d2", "d3", "d4"],
+	);
 	await rejects(service.exchange(tokens[0]!.refreshToken), "ERR_TOKEN_REVOKED");
 	await rejects(service.exchange(tokens[1]!.refreshToken), "ERR_TOKEN_REVOKED");
 	assert.ok(await service.exchange(tokens[4]!.refreshToken));
@@ -57,7 +66,10 @@ limits("maxSessionsPerSubject in reuse mode counts devices; the same device logg
 	for (let i = 0; i < 3; i++) assert.is((await service.issue({ subject: "r", device: "phone" })).refreshToken, phone.refreshToken);
 	assert.is((await service.listSessions("r")).length, 2);
 	await service.issue({ subject: "r", device: "tv" });
-	assert.equal((await service.listSessions("r")).map((session) => session.device), ["phone", "tv"]);
+	assert.equal(
+		(await service.listSessions("r")).map((session) => session.device),
+		["phone", "tv"],
+	);
 });
 
 limits.run();

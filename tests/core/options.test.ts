@@ -1,8 +1,8 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { createTokenService, isTokenError, type TokenServiceOptions } from "../../core/index.js";
-import { memoryStore } from "../../storage/memory/index.js";
 import type { TokenStore } from "../../core/port.js";
+import { memoryStore } from "../../storage/memory/index.js";
 import { harness, manualClock, TEST_REFRESH_SECRET, TEST_SECRET } from "../helpers.js";
 
 function base(): TokenServiceOptions {

@@ -44,7 +44,15 @@ function claims(overrides: Record<string, unknown> = {}): string {
 
 async function joseAccepts(token: string): Promise<boolean> {
 	try {
-		const { payload } = await jwtVerify(token, secret, { algorithms: ["HS256"], typ: "at+jwt", issuer: ISSUER, audience: AUDIENCE, clockTolerance: TOLERANCE, requiredClaims: ["sub", "exp", "iat", "jti", "sid"], currentDate: new Date(NOW * 1000) });
+		const { payload } = await jwtVerify(token, secret, {
+			algorithms: ["HS256"],
+			typ: "at+jwt",
+			issuer: ISSUER,
+			audience: AUDIENCE,
+			clockTolerance: TOLERANCE,
+			requiredClaims: ["sub", "exp", "iat", "jti", "sid"],
+			currentDate: new Date(NOW * 1000),
+		});
 		return typeof payload.sub === "string" && typeof payload.sid === "string" && typeof payload.jti === "string";
 	} catch {
 		return false;
@@ -102,7 +110,16 @@ test("property: whatever it accepts, jose accepts with the service's options", a
 	const value = fc.oneof(fc.constant(undefined), fc.string(), fc.integer({ min: NOW - 20, max: NOW + 20 }), fc.constant(null), fc.array(fc.string(), { maxLength: 2 }));
 	await fc.assert(
 		fc.asyncProperty(
-			fc.record({ iss: fc.oneof(fc.constant(ISSUER), value), aud: fc.oneof(fc.constant(AUDIENCE), fc.constant([AUDIENCE, "x"]), value), exp: fc.oneof(fc.integer({ min: NOW - 10, max: NOW + 10 }), value), nbf: value, iat: fc.oneof(fc.constant(NOW), value), sub: fc.oneof(fc.constant("alice"), value), jti: fc.oneof(fc.constant("j"), value), sid: fc.oneof(fc.constant("s"), value) }),
+			fc.record({
+				iss: fc.oneof(fc.constant(ISSUER), value),
+				aud: fc.oneof(fc.constant(AUDIENCE), fc.constant([AUDIENCE, "x"]), value),
+				exp: fc.oneof(fc.integer({ min: NOW - 10, max: NOW + 10 }), value),
+				nbf: value,
+				iat: fc.oneof(fc.constant(NOW), value),
+				sub: fc.oneof(fc.constant("alice"), value),
+				jti: fc.oneof(fc.constant("j"), value),
+				sid: fc.oneof(fc.constant("s"), value),
+			}),
 			fc.boolean(),
 			async (set, tamper) => {
 				let token = sign(claims(set));

@@ -8,7 +8,7 @@ import { createTokenService, isTokenError, type TokenEvent, type TokenStore } fr
 import { resolveRefreshSecrets } from "../../core/refresh-keys.js";
 import { parseRefreshToken } from "../../core/refresh-token.js";
 import { memoryStore } from "../../storage/memory/index.js";
-import { manualClock, rejects, TEST_SECRET, type ManualClock } from "../helpers.js";
+import { type ManualClock, manualClock, rejects, TEST_SECRET } from "../helpers.js";
 import { secretSpellings, sharedPiece } from "../support/spellings.js";
 
 const OLD = "the-old-refresh-secret-of-32-bytes-or-more";
@@ -85,7 +85,9 @@ derived("the key id in tokens and seals is 32 bits of HMAC(secret, label); the s
 	assert.is(parts.keyId, keyId, "the key id is the first 32 bits of HMAC-SHA256(secret, 'refresh-kit/v2 key id')");
 	const record = await store.findSession(second.sessionId);
 	assert.ok(record !== null);
-	const tokenHash = createHmac("sha256", label("refresh-kit/v2 token hash key")).update(Buffer.concat([parts.familyProof, parts.secret])).digest();
+	const tokenHash = createHmac("sha256", label("refresh-kit/v2 token hash key"))
+		.update(Buffer.concat([parts.familyProof, parts.secret]))
+		.digest();
 	assert.equal(Buffer.from(record.tokenHash), tokenHash, "tokenHash is HMAC(hash key, family proof || secret), never a plain hash a database reader could test guesses against");
 	assert.equal(Buffer.from(record.familyHash), createHash("sha256").update(parts.familyProof).digest());
 	assert.equal(Buffer.from((record.sealedSuccessor as Uint8Array).subarray(0, 4)), Buffer.from(label("refresh-kit/v2 key id").subarray(0, 4)), "the seal names its key by the same id");

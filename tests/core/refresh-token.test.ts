@@ -2,8 +2,7 @@ import { encodeBase64urlNoPadding } from "@oslojs/encoding";
 import fc from "fast-check";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { sha256 } from "../../core/crypto.js";
-import { hmacSha256 } from "../../core/crypto.js";
+import { hmacSha256, sha256 } from "../../core/crypto.js";
 import { resolveRefreshSecrets } from "../../core/refresh-keys.js";
 import {
 	deriveReusableToken,
@@ -15,10 +14,10 @@ import {
 	newSessionId,
 	parseRefreshToken,
 	REFRESH_TOKEN_LENGTH,
+	type RefreshTokenParts,
 	SEALED_SUCCESSOR_BYTES,
 	sealSuccessor,
 	unsealSuccessor,
-	type RefreshTokenParts,
 } from "../../core/refresh-token.js";
 import { hex } from "../helpers.js";
 
@@ -137,7 +136,10 @@ format("non-canonical base64url (set trailing bits in the last character) is ref
 	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 	// v2: 91 characters carry 546 bits for 544 bits of data, so the low 2 bits of the last one are 0;
 	// v1: 86 characters carry 516 bits for 512, so the low 4 bits are.
-	for (const [token, bits] of [[freshToken(), 0b11], [formatRefreshToken({ ...freshParts(), keyId: null }), 0b1111]] as const) {
+	for (const [token, bits] of [
+		[freshToken(), 0b11],
+		[formatRefreshToken({ ...freshParts(), keyId: null }), 0b1111],
+	] as const) {
 		const last = alphabet.indexOf(token.at(-1) as string);
 		assert.is(last & bits, 0);
 		for (let low = 1; low <= bits; low++) {

@@ -1,9 +1,9 @@
 // mode: 'reuse' — the tutorial's long-lived token, without anything usable at rest.
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
+import type { TokenStore } from "../../core/port.js";
 import { formatRefreshToken, hashFamilyProof, hashToken, newFamilyProof, newSecret, parseRefreshToken } from "../../core/refresh-token.js";
 import { memoryStore } from "../../storage/memory/index.js";
-import type { TokenStore } from "../../core/port.js";
 import { harness, hex, rejects, TEST_REFRESH_KEYS } from "../helpers.js";
 
 /** A memory store that counts calls per method. */

@@ -19,7 +19,10 @@ function filesOf(project: string): string[] {
 
 test("the no-Node-types compilation (core/tsconfig.json) reaches no declaration file of @types/node", () => {
 	const files = filesOf("core/tsconfig.json");
-	assert.ok(files.some((file) => file.endsWith("core/service.ts")), "the file list is the core's");
+	assert.ok(
+		files.some((file) => file.endsWith("core/service.ts")),
+		"the file list is the core's",
+	);
 	const node = files.filter((file) => file.includes("/@types/node/"));
 	assert.equal(node.slice(0, 3), [], `${node.length} files of @types/node are in the compilation, so Buffer and process compile in core/`);
 });

@@ -2,16 +2,17 @@
 // a temporary copy from its committed lockfile plus the tarball, type-checked against the packed
 // types, started as its README says on 127.0.0.1, then driven over real sockets with the
 // Feathers client (REST and Socket.io) and refresh-kit's client for it. `npm run test:examples`.
-import type { Application } from "@feathersjs/feathers";
+
 import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
+import type { Application } from "@feathersjs/feathers";
 import type { Socket } from "socket.io-client";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import type { RefreshKitClientOptions } from "../../adapters/feathers/client/index.js";
 import { authClient, nextEvent, restClient as restClientFor, socketClient as socketClientFor } from "../feathers/clients.js";
-import { formatTimings, freePort, packLibrary, ROOT, run, sleep, startServer, timed, timings, type ServerProcess } from "./support.js";
+import { formatTimings, freePort, packLibrary, ROOT, run, type ServerProcess, sleep, startServer, timed, timings } from "./support.js";
 
 const EXAMPLE = join(ROOT, "examples/feathers-app");
 const ACCESS_TOKEN_TTL = 2;

@@ -6,24 +6,12 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import { launchChromium, screenshot, watchErrors, type PageGlobals } from "../browser/chromium.js";
-import {
-	ACCESS_TOKEN_TTL,
-	assertSignedIn,
-	assertSignedOut,
-	authEvents,
-	checkNextResponseParity,
-	countEvents,
-	HttpBrowser,
-	nextEnv,
-	proxyChecks,
-	REFRESH_MARGIN,
-	sessionOf,
-} from "./next-proxy-checks.js";
-import { buildNextExample, formatTimings, freePort, NEXT_EXAMPLE, packLibrary, sleep, startServer, timed, timings, type ServerProcess, type StoredCookie } from "./support.js";
+import { launchChromium, type PageGlobals, screenshot, watchErrors } from "../browser/chromium.js";
+import { ACCESS_TOKEN_TTL, assertSignedIn, assertSignedOut, authEvents, checkNextResponseParity, countEvents, HttpBrowser, nextEnv, proxyChecks, REFRESH_MARGIN, sessionOf } from "./next-proxy-checks.js";
+import { buildNextExample, formatTimings, freePort, NEXT_EXAMPLE, packLibrary, type ServerProcess, type StoredCookie, sleep, startServer, timed, timings } from "./support.js";
 
 // The service's default clockTolerance: a JWT is still accepted this long past its exp.
 const CLOCK_TOLERANCE = 5;
@@ -66,9 +54,7 @@ test("packs the library, installs the example from its lockfile plus the tarball
 		assert.is(readFileSync(join(app, file), "utf8"), readFileSync(join(NEXT_EXAMPLE, file), "utf8"), `${file} changed by install/build`);
 	}
 	const port = await freePort();
-	server = await timed("next start", () =>
-		startServer(["node_modules/next/dist/bin/next", "start", "-H", "127.0.0.1", "-p", String(port)], { cwd: app, env, port, readyPath: "/login" }),
-	);
+	server = await timed("next start", () => startServer(["node_modules/next/dist/bin/next", "start", "-H", "127.0.0.1", "-p", String(port)], { cwd: app, env, port, readyPath: "/login" }));
 	assert.ok(server.child.pid !== undefined);
 });
 
@@ -110,7 +96,7 @@ test("login: both cookies on / (cookie.path), HttpOnly, Secure, SameSite=Strict;
 	assert.is(body.refresh_token, undefined, "cookie mode never puts the refresh token in JSON");
 	const refresh = user.jar.get("rk_refresh");
 	const access = user.jar.get("rk_access");
-	assert.ok(refresh !== undefined && refresh.value.startsWith("rk2_"));
+	assert.ok(refresh?.value.startsWith("rk2_"));
 	assert.ok(access !== undefined && access.value === body.access_token);
 	assert.is(refresh?.path, "/");
 	assert.is(access?.path, "/");
@@ -119,7 +105,10 @@ test("login: both cookies on / (cookie.path), HttpOnly, Secure, SameSite=Strict;
 	}
 	assert.ok(access?.attributes.includes(`Max-Age=${ACCESS_TOKEN_TTL}`));
 	earlyAccess = access === undefined ? undefined : { ...access, expiresAt: null };
-	assert.ok(login.headers.getSetCookie().some((line) => line.startsWith("rk_refresh=;") && line.includes("Path=/auth;") && line.includes("Max-Age=0")), "a cookie from before cookie.path is retired");
+	assert.ok(
+		login.headers.getSetCookie().some((line) => line.startsWith("rk_refresh=;") && line.includes("Path=/auth;") && line.includes("Max-Age=0")),
+		"a cookie from before cookie.path is retired",
+	);
 	const page = await user.get("/me");
 	assertSignedIn(page);
 	assert.match(page.body, /id="user-name">Demo User</);
@@ -206,7 +195,10 @@ test(`in Chromium: a user who keeps navigating for ${NAVIGATION_SECONDS} s is ne
 		await screenshot(page, "next-2-after-navigating");
 		assert.equal(clientRefreshes, [], "no refresh by the client: the proxy did them all");
 		assert.ok(apiStatuses.length >= NAVIGATION_SECONDS - 2, `the poller kept calling /api/me (${apiStatuses.length} calls)`);
-		assert.ok(apiStatuses.every((status) => status === 200), `every /api/me call signed in: ${apiStatuses.join(",")}`);
+		assert.ok(
+			apiStatuses.every((status) => status === 200),
+			`every /api/me call signed in: ${apiStatuses.join(",")}`,
+		);
 		// Each access token reaches its refresh point (exp minus the margin) once; the first request
 		// after it rotates, once. So the rotations equal the refresh points passed, give or take the
 		// last one (passed just before the end, with no request after it yet).
@@ -305,7 +297,13 @@ test("sessions page: two browsers listed; one signs the other out (DELETE /auth/
 		assert.is(listed.status, 200);
 		assert.is(listed.headers.get("cache-control"), "no-store");
 		const body = (await listed.json()) as { sessions: Array<{ id: string; device: string; current: boolean }> };
-		assert.equal(body.sessions.map((session) => [session.device, session.current]), [["Chrome on macOS", true], ["Safari on iPhone", false]]);
+		assert.equal(
+			body.sessions.map((session) => [session.device, session.current]),
+			[
+				["Chrome on macOS", true],
+				["Safari on iPhone", false],
+			],
+		);
 		const crossOrigin = await fetch(`${running().url}/auth/sessions/${phoneSid}`, { method: "DELETE", headers: { Cookie: `rk_access=${accessCookie}`, Origin: "https://evil.example" } });
 		assert.is(crossOrigin.status, 403);
 		assert.is(((await crossOrigin.json()) as { error: string }).error, "access_denied");

@@ -1,7 +1,7 @@
 // Helpers for the slow end-to-end suites (tests/examples, tests/browser): packing the library,
 // installing the Next.js example in a temporary copy, starting servers by PID, a cookie jar.
 // Not a suite: the runners only pick up *.e2e.ts and *.browser.ts.
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import { join, relative } from "node:path";
@@ -171,7 +171,10 @@ export async function startServer(args: string[], options: { cwd: string; env: N
 	while (Date.now() < deadline) {
 		if (child.exitCode !== null || child.signalCode !== null) throw new Error(`server exited with ${child.exitCode ?? child.signalCode}:\n${output}`);
 		const status = await fetch(url + options.readyPath, { signal: AbortSignal.timeout(2000) }).then(
-			(response) => (void response.body?.cancel(), response.status),
+			(response) => {
+				void response.body?.cancel();
+				return response.status;
+			},
 			() => 0,
 		);
 		if (status > 0 && status < 500) return server;
@@ -241,8 +244,6 @@ export class CookieJar {
 	/** The unexpired cookie called `name` with the longest path. */
 	get(name: string): StoredCookie | undefined {
 		const now = Date.now();
-		return [...this.cookies.values()]
-			.filter((cookie) => cookie.name === name && (cookie.expiresAt === null || cookie.expiresAt > now))
-			.sort((a, b) => b.path.length - a.path.length)[0];
+		return [...this.cookies.values()].filter((cookie) => cookie.name === name && (cookie.expiresAt === null || cookie.expiresAt > now)).sort((a, b) => b.path.length - a.path.length)[0];
 	}
 }

@@ -62,9 +62,7 @@ test("a project outside the repo installs only the packed tarball and its depend
 });
 
 test("node --test: the toy store fails the atomic-rotation case (and only the races), memoryStore passes", async () => {
-	const result = await timed("node --test", async () =>
-		spawnSync(process.execPath, ["--test", "--test-reporter=tap", "contract.test.mjs"], { cwd: project, env, encoding: "utf8", timeout: 120_000 }),
-	);
+	const result = await timed("node --test", async () => spawnSync(process.execPath, ["--test", "--test-reporter=tap", "contract.test.mjs"], { cwd: project, env, encoding: "utf8", timeout: 120_000 }));
 	const output = `${result.stdout}${result.stderr}`;
 	assert.is(result.status, 1, `node --test must exit 1 (a failing test):\n${output.slice(-3000)}`);
 	// Top-level TAP results: "ok N - name" / "not ok N - name" at column 0.

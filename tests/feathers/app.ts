@@ -1,14 +1,15 @@
 // An in-process Feathers v5 app for the adapter's tests: Koa REST + Socket.io on a real
 // loopback port, a memory `users` service with the local strategy, a `messages` service behind
 // authenticate('jwt'), the `authenticated` channel joined on login. Not a suite.
-import { authenticate, type AuthenticationResult, type JWTStrategy } from "@feathersjs/authentication";
-import { hooks as localHooks, LocalStrategy } from "@feathersjs/authentication-local";
-import { feathers, type Application, type Params } from "@feathersjs/feathers";
+
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { type AuthenticationResult, authenticate, type JWTStrategy } from "@feathersjs/authentication";
+import { LocalStrategy, hooks as localHooks } from "@feathersjs/authentication-local";
+import { type Application, feathers, type Params } from "@feathersjs/feathers";
 import { bodyParser, errorHandler, koa, rest } from "@feathersjs/koa";
 import { MemoryService } from "@feathersjs/memory";
 import socketio from "@feathersjs/socketio";
-import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { RefreshKitAuthenticationService, RefreshKitJWTStrategy, RefreshStrategy } from "../../adapters/feathers/index.js";
 import type { Clock, TokenService } from "../../core/index.js";
 

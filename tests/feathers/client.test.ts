@@ -8,8 +8,8 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import type { RefreshKitClientOptions } from "../../adapters/feathers/client/index.js";
 import { memoryStore } from "../../storage/memory/index.js";
-import { faultyStore, type FaultyStore } from "../support/faulty-store.js";
-import { harness, manualClock, type Harness } from "../helpers.js";
+import { type Harness, harness, manualClock } from "../helpers.js";
+import { type FaultyStore, faultyStore } from "../support/faulty-store.js";
 import { PASSWORD, startTestApp, type TestApp } from "./app.js";
 import { authClient, nextEvent as nextEventOf, restClient as restClientFor, socketClient as socketClientFor } from "./clients.js";
 

@@ -1,11 +1,11 @@
 // Feathers client apps for the tests (REST over fetch, Socket.io), configured with refresh-kit's
 // client, and a wait for one event. Shared by tests/feathers and the example's e2e. Not a suite.
 import { MemoryStorage } from "@feathersjs/authentication-client";
-import { feathers, type Application } from "@feathersjs/feathers";
+import { type Application, feathers } from "@feathersjs/feathers";
 import rest from "@feathersjs/rest-client";
 import socketio from "@feathersjs/socketio-client";
 import { io, type ManagerOptions, type Socket } from "socket.io-client";
-import { refreshKitClient, type RefreshKitAuthenticationClient, type RefreshKitClientOptions } from "../../adapters/feathers/client/index.js";
+import { type RefreshKitAuthenticationClient, type RefreshKitClientOptions, refreshKitClient } from "../../adapters/feathers/client/index.js";
 
 export function restClient(url: string, options: Partial<RefreshKitClientOptions> = {}): Application {
 	const app = feathers();

@@ -5,8 +5,8 @@ import jwt from "jsonwebtoken";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { memoryStore } from "../../storage/memory/index.js";
+import { type Harness, harness } from "../helpers.js";
 import { faultyStore } from "../support/faulty-store.js";
-import { harness, type Harness } from "../helpers.js";
 import { PASSWORD, startTestApp, type TestApp } from "./app.js";
 
 interface Answer {
@@ -63,7 +63,10 @@ test("a local login answers Feathers' result plus a refresh token; the access to
 	assert.is(claims.sub, "1");
 	assert.equal(body.authentication.payload, claims);
 	const sessions = await h.service.listSessions("1");
-	assert.equal(sessions.map((session) => [session.id, session.device]), [[claims.sid, "test-agent/1"]]);
+	assert.equal(
+		sessions.map((session) => [session.id, session.device]),
+		[[claims.sid, "test-agent/1"]],
+	);
 });
 
 test("a wrong password is Feathers' 401 and opens no session", async () => {
@@ -122,7 +125,10 @@ test("parallel refreshes of one token all get the same successor; after the grac
 	const first = (await login()).body;
 	const answers = await Promise.all(Array.from({ length: 5 }, () => refresh(first.refreshToken)));
 	const successors = new Set(answers.map((answer) => answer.body.refreshToken));
-	assert.equal(answers.map((answer) => answer.status), [201, 201, 201, 201, 201]);
+	assert.equal(
+		answers.map((answer) => answer.status),
+		[201, 201, 201, 201, 201],
+	);
 	assert.is(successors.size, 1);
 	h.clock.advance(10 + 1); // past reuseGrace
 	assertRefused(await refresh(first.refreshToken), "ERR_TOKEN_REUSED");

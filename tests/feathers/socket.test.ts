@@ -5,7 +5,7 @@ import { JWTStrategy } from "@feathersjs/authentication";
 import { io, type Socket } from "socket.io-client";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { harness, type Harness } from "../helpers.js";
+import { type Harness, harness } from "../helpers.js";
 import { PASSWORD, startTestApp, type TestApp } from "./app.js";
 import { nextEvent as nextEventOf } from "./clients.js";
 

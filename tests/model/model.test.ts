@@ -17,9 +17,9 @@ import { decodeJwt } from "jose";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import type { TokenErrorCode, TokenEvent, TokenEventType, TokenSet } from "../../core/index.js";
-import { hashFamilyProof, hashToken, parseRefreshToken, unsealSuccessor, type RefreshTokenParts } from "../../core/refresh-token.js";
-import { memoryStore } from "../../storage/memory/index.js";
 import type { TokenStore } from "../../core/port.js";
+import { hashFamilyProof, hashToken, parseRefreshToken, type RefreshTokenParts, unsealSuccessor } from "../../core/refresh-token.js";
+import { memoryStore } from "../../storage/memory/index.js";
 import { harness, hex, TEST_REFRESH_KEYS } from "../helpers.js";
 import { assertListed, assertVerify, settled, sooner, spyStore, TOLERANCE } from "./support.js";
 
@@ -348,8 +348,7 @@ async function runScenario(config: Config, ops: Op[]): Promise<void> {
 				const session = pickSession(op.session);
 				if (session === null) break;
 				const pick: Pick = op.kind === "exchange" ? "current" : op.pick;
-				const token =
-					pick === "current" ? session.current : pick === "previous" ? (session.previous ?? session.current) : (session.tokens[pick % session.tokens.length] as string);
+				const token = pick === "current" ? session.current : pick === "previous" ? (session.previous ?? session.current) : (session.tokens[pick % session.tokens.length] as string);
 				const copies = op.kind === "concurrent" ? op.copies : 1;
 				const outcome = classify(session, token, at);
 				tally(`${op.kind}:${"ok" in outcome ? outcome.ok : outcome.error}${copies > 1 ? `:grace=${config.grace > 0}` : ""}`);

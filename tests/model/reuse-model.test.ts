@@ -17,9 +17,9 @@ import { decodeJwt } from "jose";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import type { TokenErrorCode, TokenEvent, TokenSet } from "../../core/index.js";
+import type { TokenStore } from "../../core/port.js";
 import { formatRefreshToken, hashToken, newFamilyProof, newSecret, parseRefreshToken } from "../../core/refresh-token.js";
 import { memoryStore } from "../../storage/memory/index.js";
-import type { TokenStore } from "../../core/port.js";
 import { harness, hex, TEST_REFRESH_KEYS } from "../helpers.js";
 import { assertListed, assertVerify, settled, sooner, spyStore, TOLERANCE } from "./support.js";
 

@@ -2,14 +2,15 @@
 // still works); one that commits but whose answer is lost is healed by the client's retry
 // inside the grace window (the identical successor, not a reuse verdict). Every case runs on the
 // memory store and on the Drizzle store (PGlite) with and without rotation batching.
+
+import { sql } from "drizzle-orm";
 import fc from "fast-check";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { hashToken, parseRefreshToken, type RefreshTokenParts } from "../../core/refresh-token.js";
-import { sql } from "drizzle-orm";
-import { drizzleStore, openStore, type DrizzleStoreOptions, type OpenedStore } from "../../storage/drizzle/index.js";
-import { memoryStore } from "../../storage/memory/index.js";
 import type { SessionRecord, TokenStore } from "../../core/port.js";
+import { hashToken, parseRefreshToken, type RefreshTokenParts } from "../../core/refresh-token.js";
+import { type DrizzleStoreOptions, drizzleStore, type OpenedStore, openStore } from "../../storage/drizzle/index.js";
+import { memoryStore } from "../../storage/memory/index.js";
 import { harness, hex, rejects, TEST_REFRESH_KEYS } from "../helpers.js";
 
 function tokenHashOf(token: string): Uint8Array {

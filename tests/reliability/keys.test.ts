@@ -11,13 +11,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { decodeBase64urlIgnorePadding } from "@oslojs/encoding";
-import { exportSPKI, importJWK, jwtVerify, SignJWT, type CryptoKey, type JWK } from "jose";
+import { type CryptoKey, exportSPKI, importJWK, type JWK, jwtVerify, SignJWT } from "jose";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { createNodeHandler } from "../../adapters/node/index.js";
 import { createTokenService, createVerifier, generateSigningKeys, isTokenError, type TokenService } from "../../core/index.js";
-import { memoryStore } from "../../storage/memory/index.js";
 import type { TokenStore } from "../../core/port.js";
+import { memoryStore } from "../../storage/memory/index.js";
 import { rejects, TEST_REFRESH_SECRET } from "../helpers.js";
 import { recordScenario } from "./lib/report.js";
 
@@ -72,8 +72,7 @@ const rotation = suite("reliability: signing-key rotation");
 
 for (const algorithm of ["EdDSA", "ES256", "RS256", "HS256"] as const) {
 	rotation(`${algorithm}: new key first keeps old tokens valid until the old key is removed; chains continue`, async () => {
-		const generate = async (): Promise<JWK[]> =>
-			algorithm === "HS256" ? [{ kty: "oct", k: Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url"), alg: "HS256" }] : generateSigningKeys(algorithm);
+		const generate = async (): Promise<JWK[]> => (algorithm === "HS256" ? [{ kty: "oct", k: Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url"), alg: "HS256" }] : generateSigningKeys(algorithm));
 		const [oldKey] = (await generate()) as [JWK];
 		const [newKey] = (await generate()) as [JWK];
 		const store = memoryStore();
@@ -89,7 +88,11 @@ for (const algorithm of ["EdDSA", "ES256", "RS256", "HS256"] as const) {
 		assert.is.not(newKid, oldKid, "new tokens carry the new kid");
 		assert.is((await during.verify(b.accessToken)).sid, a.sessionId);
 		assert.is((await before.verify(a.accessToken)).sid, a.sessionId, "instances not yet redeployed still accept old tokens");
-		if (algorithm !== "HS256") assert.equal((await during.jwks()).keys.map((key) => key.kid), [newKid, oldKid]);
+		if (algorithm !== "HS256")
+			assert.equal(
+				(await during.jwks()).keys.map((key) => key.kid),
+				[newKid, oldKid],
+			);
 
 		// Deploy 2: the old key removed.
 		const after = serviceOn(store, [newKey]);
@@ -98,7 +101,11 @@ for (const algorithm of ["EdDSA", "ES256", "RS256", "HS256"] as const) {
 		const c = await after.exchange(b.refreshToken);
 		assert.is(kidOf(c.accessToken), newKid);
 		assert.is(c.sessionId, a.sessionId, "the refresh chain continued through both deploys");
-		if (algorithm !== "HS256") assert.equal((await after.jwks()).keys.map((key) => key.kid), [newKid]);
+		if (algorithm !== "HS256")
+			assert.equal(
+				(await after.jwks()).keys.map((key) => key.kid),
+				[newKid],
+			);
 	});
 }
 

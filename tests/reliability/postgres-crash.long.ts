@@ -19,13 +19,13 @@ import { readFileSync } from "node:fs";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { generateSigningKeys } from "../../core/index.js";
+import { seededRandom } from "../support/faulty-store.js";
+import { ToggleProxy } from "../support/proxy.js";
 import { checkChains, countDemoLines, demoConnections } from "./lib/checks.js";
-import { startDemo, type DemoProcess } from "./lib/demo.js";
+import { type DemoProcess, startDemo } from "./lib/demo.js";
 import { continueChains, HttpClient, startLoad } from "./lib/load.js";
 import { sleep, startOwnedPostgres, waitForExit } from "./lib/pg.js";
-import { ToggleProxy } from "../support/proxy.js";
 import { recordScenario } from "./lib/report.js";
-import { seededRandom } from "../support/faulty-store.js";
 
 const CLIENTS = Number(process.env.CRASH_CLIENTS ?? 40);
 const WARMUP_MS = Number(process.env.CRASH_WARMUP_SECONDS ?? 5) * 1000;

@@ -11,9 +11,10 @@
 //    spaced hex, decimal bytes, and their halves) and every access token: 0 hits.
 //
 //   npm run test:reliability            (TIMING_SAMPLES=2000 by default)
+
+import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { readFileSync } from "node:fs";
 import { inspect } from "node:util";
 import { DefaultLogger } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/postgres-js";
@@ -22,13 +23,13 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { createNodeHandler } from "../../adapters/node/index.js";
 import { createTokenService, generateSigningKeys, isTokenError, type TokenService } from "../../core/index.js";
+import type { TokenStore } from "../../core/port.js";
 import { formatRefreshToken, newSessionId, parseRefreshToken } from "../../core/refresh-token.js";
 import { drizzleStore, migrate, openStore } from "../../storage/drizzle/index.js";
 import { memoryStore } from "../../storage/memory/index.js";
-import type { TokenStore } from "../../core/port.js";
+import { TEST_REFRESH_KEYS, TEST_REFRESH_SECRET, TEST_SECRET } from "../helpers.js";
 import { seededRandom } from "../support/faulty-store.js";
 import { createDatabase, startPostgres } from "../support/postgres.js";
-import { TEST_REFRESH_KEYS, TEST_REFRESH_SECRET, TEST_SECRET } from "../helpers.js";
 import { startDemo } from "./lib/demo.js";
 import { cookieValue, HttpClient } from "./lib/load.js";
 import { sleep, startOwnedPostgres } from "./lib/pg.js";
@@ -53,7 +54,8 @@ async function measure(label: string, store: TokenStore): Promise<Record<string,
 	const known = await Promise.all(Array.from({ length: 50 }, (_, i) => service.issue({ subject: `timing-${i}` })));
 	const random = seededRandom(99);
 	const unknownToken = (): string => formatRefreshToken({ sessionId: newSessionId(), keyId: TEST_REFRESH_KEYS.current.id, familyProof: randomBytes(16), secret: randomBytes(32) });
-	const wrongSecret = (): string => formatRefreshToken({ sessionId: (known[Math.floor(random() * known.length)] as { sessionId: string }).sessionId, keyId: TEST_REFRESH_KEYS.current.id, familyProof: randomBytes(16), secret: randomBytes(32) });
+	const wrongSecret = (): string =>
+		formatRefreshToken({ sessionId: (known[Math.floor(random() * known.length)] as { sessionId: string }).sessionId, keyId: TEST_REFRESH_KEYS.current.id, familyProof: randomBytes(16), secret: randomBytes(32) });
 	const codes = new Map<string, number>();
 	async function timeOne(token: string): Promise<number> {
 		const started = process.hrtime.bigint();
@@ -83,7 +85,7 @@ async function measure(label: string, store: TokenStore): Promise<Record<string,
 	}
 	const a = describe(unknown);
 	const b = describe(wrong);
-	const iqr = ((a.p75 - a.p25) + (b.p75 - b.p25)) / 2;
+	const iqr = (a.p75 - a.p25 + (b.p75 - b.p25)) / 2;
 	const d = ksStatistic(unknown, wrong);
 	const result = {
 		store: label,
@@ -233,7 +235,8 @@ logs("demo server (cookie mode) and a JSON-mode server with Drizzle + postgres.j
 			demoRequests++;
 			tally((await http.send("GET", "/api/me", { authorization: `Bearer ${results[0]?.access}` })).status);
 		}
-		if (client % 4 === 0) tally((await demoSend("/auth/token", chain[1] as string, "grant_type=refresh_token")).status); // reuse: revokes the session
+		if (client % 4 === 0)
+			tally((await demoSend("/auth/token", chain[1] as string, "grant_type=refresh_token")).status); // reuse: revokes the session
 		else if (client % 4 === 1) {
 			tally((await demoSend("/auth/logout", cookie, "")).status);
 			tally((await demoSend("/auth/token", cookie, "grant_type=refresh_token")).status); // revoked

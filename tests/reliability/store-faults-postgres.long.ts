@@ -11,10 +11,10 @@ import postgres from "postgres";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { createTokenService, type TokenEvent } from "../../core/index.js";
-import { openStore, type OpenedStore } from "../../storage/drizzle/index.js";
+import { type OpenedStore, openStore } from "../../storage/drizzle/index.js";
+import { hex, rejects, TEST_REFRESH_SECRET, TEST_SECRET } from "../helpers.js";
 import { faultyStore, seededRandom } from "../support/faulty-store.js";
 import { createDatabase, startPostgres } from "../support/postgres.js";
-import { hex, rejects, TEST_REFRESH_SECRET, TEST_SECRET } from "../helpers.js";
 import { boundaryDecisions } from "./lib/boundaries.js";
 import { tokenHashHex } from "./lib/checks.js";
 import { sleep } from "./lib/pg.js";
@@ -136,7 +136,11 @@ eachMode("a rotation blocked on a row lock past storeTimeout: 503 for the client
 		assert.is(next.sessionId, session.sessionId);
 	}
 	assert.ok(!events.some((event) => event.type === "reuse-detected" || event.type === "revoked"));
-	recordScenario(`postgres-row-lock-late-commit${mode.suffix}`, { sessions: ids.length, failedWith503: failedFast, lockHeldMs, lateCommits: committed, healedByGrace: events.filter((e) => e.type === "grace-replayed").length }, { print: true });
+	recordScenario(
+		`postgres-row-lock-late-commit${mode.suffix}`,
+		{ sessions: ids.length, failedWith503: failedFast, lockHeldMs, lateCommits: committed, healedByGrace: events.filter((e) => e.type === "grace-replayed").length },
+		{ print: true },
+	);
 });
 
 eachMode("idle, absolute and grace boundaries decided in SQL: the same verdict on every repetition", async (mode) => {

@@ -8,10 +8,10 @@ import * as assert from "uvu/assert";
 import { createTokenService, type TokenEvent } from "../../core/index.js";
 import { resolveOptions } from "../../core/options.js";
 import { memoryStore } from "../../storage/memory/index.js";
-import { faultyStore, seededRandom, type InjectedFault } from "../support/faulty-store.js";
 import { manualClock, rejects, TEST_REFRESH_SECRET, TEST_SECRET } from "../helpers.js";
-import { runWorkload } from "./lib/workload.js";
+import { faultyStore, type InjectedFault, seededRandom } from "../support/faulty-store.js";
 import { recordScenario } from "./lib/report.js";
+import { runWorkload } from "./lib/workload.js";
 
 const SERVICE = { keys: { secret: TEST_SECRET }, issuer: "https://auth.test", audience: "https://api.test", refresh: { secret: TEST_REFRESH_SECRET } } as const;
 const test = suite("reliability: store faults (memory)");
@@ -30,10 +30,7 @@ test("the fault wrapper is reproducible: the same seed and calls inject the same
 	assert.not.equal(await run(8), a);
 	// The draws match the configured rates roughly (40 calls, p = 0.5 in total).
 	assert.ok(a.length < 35);
-	assert.equal(
-		seededRandom(1)(),
-		seededRandom(1)(),
-	);
+	assert.equal(seededRandom(1)(), seededRandom(1)());
 });
 
 test("storeTimeout: the documented default is 5 s; a store that never answers fails at 200 ms with nothing changed", async () => {

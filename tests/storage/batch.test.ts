@@ -5,7 +5,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import type { RotationResult, TokenRotation } from "../../core/port.js";
-import { createRotationBatcher, resolveBatchOptions, type ResolvedBatchOptions } from "../../storage/drizzle/batch.js";
+import { createRotationBatcher, type ResolvedBatchOptions, resolveBatchOptions } from "../../storage/drizzle/batch.js";
 
 const test = suite("rotation batcher");
 
@@ -37,7 +37,11 @@ function recorder(options: Partial<ResolvedBatchOptions> = {}) {
 		{ maxInFlight: 1, maxSize: 64, waitMs: 0, ...options },
 		{
 			one: (r) => hold([r.sessionId], () => answer(r)),
-			many: (rs) => hold(rs.map((r) => r.sessionId), () => rs.map(answer)),
+			many: (rs) =>
+				hold(
+					rs.map((r) => r.sessionId),
+					() => rs.map(answer),
+				),
 		},
 	);
 	return {
@@ -150,7 +154,10 @@ test("maxSize splits a crowd into several statements", async () => {
 	const r = recorder({ maxInFlight: 2, maxSize: 3 });
 	const all = Array.from({ length: 7 }, (_, n) => r.rotate(rotation(id(n + 1))));
 	await tick();
-	assert.equal(r.statements, [[id(1), id(2), id(3)], [id(4), id(5), id(6)]]);
+	assert.equal(r.statements, [
+		[id(1), id(2), id(3)],
+		[id(4), id(5), id(6)],
+	]);
 	await r.release();
 	assert.equal(r.statements[2], [id(7)]);
 	await r.release();

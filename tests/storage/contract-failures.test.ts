@@ -7,7 +7,8 @@ import * as assert from "uvu/assert";
 import type { TokenStore } from "../../core/port.js";
 import { memoryStore } from "../../storage/memory/index.js";
 import { testTokenStore } from "../../testing/index.js";
-import { FLAWS, toyStore, type Flaw } from "../examples/testing-package/toy-store.mjs";
+// biome-ignore lint/correctness/useImportExtensions: the module is an .mjs file; its name already has its extension.
+import { FLAWS, type Flaw, toyStore } from "../examples/testing-package/toy-store.mjs";
 
 const ATOMIC = "rotateToken race (atomic rotation): 250 parallel calls presenting one hash rotate exactly once";
 const ACROSS_SESSIONS = "rotateToken race: 250 parallel calls across 10 sessions rotate each exactly once";

@@ -13,8 +13,8 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import type { TokenEvent, TokenService, TokenSet } from "../../core/index.js";
 import { drizzleStore, migrate } from "../../storage/drizzle/index.js";
-import { manualClock, rejects, TEST_REFRESH_KEYS, TEST_REFRESH_SECRET, TEST_SECRET, type ManualClock } from "../helpers.js";
-import { format, hmac, parse, recover, sha256, text, type SealSighting } from "../support/attacker.js";
+import { type ManualClock, manualClock, rejects, TEST_REFRESH_KEYS, TEST_REFRESH_SECRET, TEST_SECRET } from "../helpers.js";
+import { format, hmac, parse, recover, type SealSighting, sha256, text } from "../support/attacker.js";
 import { createDatabase, pgDump, postgresOrSkip } from "../support/postgres.js";
 import { serviceOn } from "./drizzle-cases.js";
 
@@ -25,7 +25,10 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 async function traffic(rotate: TokenService, reuse: TokenService, clock: ManualClock): Promise<{ live: Set<string>; all: TokenSet[] }> {
 	const all: TokenSet[] = [];
 	const live = new Set<string>();
-	const keep = (tokens: TokenSet): TokenSet => (all.push(tokens), tokens);
+	const keep = (tokens: TokenSet): TokenSet => {
+		all.push(tokens);
+		return tokens;
+	};
 	for (let user = 0; user < 4; user++) {
 		let current = keep(await rotate.issue({ subject: `user-${user}`, device: "web" }));
 		for (let step = 0; step < 5; step++) {
@@ -85,7 +88,14 @@ if (server !== null) {
 		const url = await createDatabase("rk_at_rest_scan");
 		const logged: unknown[][] = [];
 		const log: string[] = [];
-		const db = drizzle(client(url, 4), { logger: { logQuery: (query, params) => void (logged.push(params), log.push(`${query} ${JSON.stringify(params)}`)) } });
+		const db = drizzle(client(url, 4), {
+			logger: {
+				logQuery: (query, params) => {
+					logged.push(params);
+					log.push(`${query} ${JSON.stringify(params)}`);
+				},
+			},
+		});
 		await migrate(db);
 		const clock = manualClock();
 		const { live, all } = await traffic(serviceOn(drizzleStore(db), clock, []), serviceOn(drizzleStore(db), clock, [], { refresh: { mode: "reuse" } }), clock);
@@ -102,7 +112,11 @@ if (server !== null) {
 		for (const token of live) assert.not.ok(candidates.has(token), "a live token was recovered from the dump, the query log and retired tokens");
 		// Nor does any of it contain the refresh secret or a key derived from it.
 		const haystack = `${dump}\n${log.join("\n")}`;
-		for (const needle of [TEST_REFRESH_SECRET, Buffer.from(TEST_REFRESH_SECRET).toString("hex"), ...[TEST_REFRESH_KEYS.current.hashKey, TEST_REFRESH_KEYS.current.sealKey, TEST_REFRESH_KEYS.current.reuseKey].flatMap((key) => [Buffer.from(key).toString("hex"), Buffer.from(key).toString("base64url")])]) {
+		for (const needle of [
+			TEST_REFRESH_SECRET,
+			Buffer.from(TEST_REFRESH_SECRET).toString("hex"),
+			...[TEST_REFRESH_KEYS.current.hashKey, TEST_REFRESH_KEYS.current.sealKey, TEST_REFRESH_KEYS.current.reuseKey].flatMap((key) => [Buffer.from(key).toString("hex"), Buffer.from(key).toString("base64url")]),
+		]) {
 			assert.not.ok(haystack.includes(needle), "refresh.secret material in the dump or the log");
 		}
 		// Control: the parse is real (the dump's hashes are the ones the service computes).
@@ -161,7 +175,10 @@ if (server !== null) {
 
 		await migrate(db);
 		const after = dumpedRows(await pgDump(server, "rk_at_rest_upgrade"));
-		assert.ok(after.every((row) => row.sealed_successor === "\\N"), "migration 0002 left no v1 seal");
+		assert.ok(
+			after.every((row) => row.sealed_successor === "\\N"),
+			"migration 0002 left no v1 seal",
+		);
 		assert.not.ok(recover([t0], sightings(after, []), []).has(t1));
 
 		const events: TokenEvent[] = [];

@@ -11,7 +11,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { isTokenError, type TokenSet } from "../../core/index.js";
 import { drizzleStore, migrate } from "../../storage/drizzle/index.js";
-import { manualClock, rejects } from "../helpers.js";
+import { manualClock } from "../helpers.js";
 import { createDatabase, postgresOrSkip } from "../support/postgres.js";
 import { serviceOn } from "./drizzle-cases.js";
 
@@ -63,7 +63,10 @@ if (server !== null) {
 		const next = await Promise.all(issued.map((tokens) => service.exchange(tokens.refreshToken)));
 		assert.is(log.length, 1, `statements: ${log.map((query) => query.slice(0, 20)).join(" | ")}`);
 		assert.ok(log[0]?.startsWith(BATCH));
-		assert.equal(await generations(issued), issued.map(() => 1));
+		assert.equal(
+			await generations(issued),
+			issued.map(() => 1),
+		);
 		assert.is(new Set(next.map((tokens) => tokens.refreshToken)).size, 20);
 		for (const [i, tokens] of next.entries()) {
 			assert.is(tokens.sessionId, issued[i]?.sessionId);
@@ -89,7 +92,10 @@ if (server !== null) {
 			log.length = 0;
 			const outcomes = await Promise.allSettled(issued.map((tokens) => service.exchange(tokens.refreshToken)));
 			assert.is(log.length, 1, "one statement");
-			assert.ok(outcomes.every((o) => o.status === "rejected" && isTokenError(o.reason, "ERR_STORE_UNAVAILABLE")), JSON.stringify(outcomes.map((o) => o.status)));
+			assert.ok(
+				outcomes.every((o) => o.status === "rejected" && isTokenError(o.reason, "ERR_STORE_UNAVAILABLE")),
+				JSON.stringify(outcomes.map((o) => o.status)),
+			);
 			assert.equal(await generations(issued), [0, 0, 0, 0, 0, 0], "nothing half-applied");
 		} finally {
 			await sql.unsafe("drop trigger if exists rk_poison on refresh_kit_sessions; drop function if exists rk_poison();");
@@ -120,8 +126,14 @@ if (server !== null) {
 		} finally {
 			await sql.unsafe("drop trigger if exists rk_slow on refresh_kit_sessions; drop function if exists rk_slow();");
 		}
-		assert.ok(outcomes.every((o) => o.status === "rejected" && isTokenError(o.reason, "ERR_STORE_UNAVAILABLE")), JSON.stringify(outcomes.map((o) => o.status)));
-		assert.equal(await generations(issued), issued.map(() => 0));
+		assert.ok(
+			outcomes.every((o) => o.status === "rejected" && isTokenError(o.reason, "ERR_STORE_UNAVAILABLE")),
+			JSON.stringify(outcomes.map((o) => o.status)),
+		);
+		assert.equal(
+			await generations(issued),
+			issued.map(() => 0),
+		);
 		// As a client does: retry ERR_STORE_UNAVAILABLE with the same token. (The first attempt on the
 		// reopened connection can still fail: postgres.js may read the dead backend's last message.)
 		const retried: TokenSet[] = [];
@@ -135,7 +147,10 @@ if (server !== null) {
 				}
 			}
 		}
-		assert.equal(await generations(issued), issued.map(() => 1));
+		assert.equal(
+			await generations(issued),
+			issued.map(() => 1),
+		);
 		assert.is(new Set(retried.map((tokens) => tokens.refreshToken)).size, 8);
 	});
 
@@ -171,7 +186,10 @@ if (server !== null) {
 		const others = await Promise.all(Array.from({ length: 10 }, (_, i) => service.issue({ subject: `bystander-${i}` })));
 		const results = await Promise.all([...Array.from({ length: 30 }, () => service.exchange(first.refreshToken)), ...others.map((tokens) => service.exchange(tokens.refreshToken))]);
 		assert.is(new Set(results.slice(0, 30).map((tokens) => tokens.refreshToken)).size, 1);
-		assert.equal(await generations([first, ...others]), Array.from({ length: 11 }, () => 1));
+		assert.equal(
+			await generations([first, ...others]),
+			Array.from({ length: 11 }, () => 1),
+		);
 		assert.ok(
 			(results.slice(0, 30) as TokenSet[]).every((tokens) => tokens.sessionId === first.sessionId),
 			"every replay belongs to the session",

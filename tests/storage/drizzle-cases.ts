@@ -2,12 +2,12 @@
 // itself (the runner only picks up *.test.ts): pglite.test.ts and postgres.test.ts register
 // these against their own database.
 import * as assert from "uvu/assert";
-import { createTokenService, isTokenError, type TokenEvent, type TokenService, type TokenServiceOptions, type TokenSet } from "../../core/index.js";
+import { createTokenService, isTokenError, type TokenEvent, type TokenService, type TokenSet } from "../../core/index.js";
 import type { RotationResult, SessionRecord, TokenRotation, TokenStore } from "../../core/port.js";
+import type { DrizzleStoreOptions } from "../../storage/drizzle/index.js";
 import { memoryStore } from "../../storage/memory/index.js";
 import { plain } from "../../testing/fixtures.js";
-import type { DrizzleStoreOptions } from "../../storage/drizzle/index.js";
-import { manualClock, rejects, testRefresh, TEST_SECRET, type ManualClock, type TestServiceOptions } from "../helpers.js";
+import { type ManualClock, manualClock, rejects, TEST_SECRET, type TestServiceOptions, testRefresh } from "../helpers.js";
 import { guardedSuite } from "../support/suite.js";
 
 /** What a suite gives the shared cases: stores over one (emptied-per-test) database. */
@@ -117,9 +117,7 @@ export function storeCases(label: string, fixture: DrizzleFixture, options: { ba
 
 	test("concurrent openReusableSession calls of one subject + device open one session", async () => {
 		const stores = fixture.stores(4);
-		const results = await Promise.all(
-			Array.from({ length: 40 }, (_, i) => (stores[i % stores.length] as TokenStore).openReusableSession(record({ subject: "grace", device: "d", mode: "reuse" }))),
-		);
+		const results = await Promise.all(Array.from({ length: 40 }, (_, i) => (stores[i % stores.length] as TokenStore).openReusableSession(record({ subject: "grace", device: "d", mode: "reuse" }))));
 		assert.is(new Set(results.map((s) => s.id)).size, 1);
 		assert.is((await fixture.store().listSessions("grace", at(1), 1000)).length, 1);
 	});
@@ -130,7 +128,13 @@ export function storeCases(label: string, fixture: DrizzleFixture, options: { ba
 		const live = (overrides: Partial<SessionRecord> = {}): SessionRecord => record({ device: "d", claims: { n: counter }, ...overrides });
 		// Rotations with their own `now` and idle expiry, against sessions in every state.
 		const cases: Array<{ session: SessionRecord | null; rotation: Omit<TokenRotation, "sessionId"> & { sessionId?: string } }> = [];
-		const rotate = (presented: number, now: number, idle: number | null) => ({ presentedHash: bytes(presented), successorHash: bytes(40 + cases.length), sealedSuccessor: bytes(80 + cases.length, 36), now: at(now), idleExpiresAt: idle === null ? null : at(idle) });
+		const rotate = (presented: number, now: number, idle: number | null) => ({
+			presentedHash: bytes(presented),
+			successorHash: bytes(40 + cases.length),
+			sealedSuccessor: bytes(80 + cases.length, 36),
+			now: at(now),
+			idleExpiresAt: idle === null ? null : at(idle),
+		});
 		cases.push({ session: live(), rotation: rotate(2, 1000, 20 * DAY) });
 		cases.push({ session: live({ previousHash: bytes(7), rotatedAt: at(10), generation: 4 }), rotation: rotate(2, 2000, 200 * DAY) }); // capped at the absolute expiry
 		cases.push({ session: live(), rotation: rotate(2, 3000, null) }); // no idle limit: the absolute one
@@ -163,7 +167,9 @@ export function storeCases(label: string, fixture: DrizzleFixture, options: { ba
 		for (let round = 0; round < 10; round++) {
 			const session = record();
 			await store.createSession(session);
-			const [a, b] = await Promise.all([0, 1].map((k) => store.rotateToken({ sessionId: k === 0 ? session.id : session.id.toUpperCase(), presentedHash: bytes(2), successorHash: bytes(50 + k), sealedSuccessor: bytes(1), now: at(1), idleExpiresAt: null }))) as [RotationResult, RotationResult];
+			const [a, b] = (await Promise.all(
+				[0, 1].map((k) => store.rotateToken({ sessionId: k === 0 ? session.id : session.id.toUpperCase(), presentedHash: bytes(2), successorHash: bytes(50 + k), sealedSuccessor: bytes(1), now: at(1), idleExpiresAt: null })),
+			)) as [RotationResult, RotationResult];
 			assert.is(Number(a.rotated) + Number(b.rotated), 1);
 			const [winner, loser] = a.rotated ? [a, b] : [b, a];
 			const seen = hexOf(loser.session?.tokenHash);
@@ -256,7 +262,10 @@ export function lifecycleCases(label: string, fixture: DrizzleFixture): void {
 		const b = await service.issue({ subject: "u3", device: "b" });
 		clock.advance(1);
 		await service.issue({ subject: "u3", device: "c" });
-		assert.equal((await service.listSessions("u3")).map((s) => s.device), ["a", "b", "c"]);
+		assert.equal(
+			(await service.listSessions("u3")).map((s) => s.device),
+			["a", "b", "c"],
+		);
 		await service.revoke(a.refreshToken);
 		await rejects(service.exchange(a.refreshToken), "ERR_TOKEN_REVOKED");
 		assert.is(await service.revokeSubject("u3"), 2);

@@ -6,8 +6,8 @@ import { getTableColumns } from "drizzle-orm";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import type { SessionRecord, TokenRotation } from "../../core/port.js";
-import { builtRowRecord, readRotatedSession, readSession, ROTATED_COLUMNS, ROTATED_PADDING, SESSION_COLUMN_LIST } from "../../storage/drizzle/columns.js";
-import { refreshKitSessions, type RefreshKitSessionRow } from "../../storage/drizzle/schema.js";
+import { builtRowRecord, ROTATED_COLUMNS, ROTATED_PADDING, readRotatedSession, readSession, SESSION_COLUMN_LIST } from "../../storage/drizzle/columns.js";
+import { type RefreshKitSessionRow, refreshKitSessions } from "../../storage/drizzle/schema.js";
 
 const test = suite("drizzle: row mapping");
 
@@ -52,7 +52,12 @@ function driverRow(list: string, record: SessionRecord): unknown[] {
 
 test("the statements return every column of the table that a session record holds, each once", () => {
 	const all = names(SESSION_COLUMN_LIST);
-	assert.equal([...new Set(all)].sort(), Object.keys(columnOf).filter((name) => name !== "prune_after").sort());
+	assert.equal(
+		[...new Set(all)].sort(),
+		Object.keys(columnOf)
+			.filter((name) => name !== "prune_after")
+			.sort(),
+	);
 	// A rotated row is a full row's first columns, padded with a null for each of the others.
 	assert.equal(all.slice(0, names(ROTATED_COLUMNS).length), names(ROTATED_COLUMNS));
 	assert.is(ROTATED_PADDING.split(", ").length, all.length - names(ROTATED_COLUMNS).length);
@@ -66,7 +71,10 @@ test("readSession reads every field at its column's position, from any offset", 
 	const sparse: SessionRecord = { ...session, device: null, claims: null, previousHash: null, sealedSuccessor: null, rotatedAt: null, expiresAt: null, absoluteExpiresAt: null, revokedAt: null };
 	assert.equal(readSession(driverRow(SESSION_COLUMN_LIST, sparse), 0), sparse);
 	// bytea comes back as a plain Uint8Array, jsonb left as text by the app's client is parsed.
-	const record = readSession(driverRow(SESSION_COLUMN_LIST, session).map((value, i) => (names(SESSION_COLUMN_LIST)[i] === "claims" ? JSON.stringify(value) : value)), 0);
+	const record = readSession(
+		driverRow(SESSION_COLUMN_LIST, session).map((value, i) => (names(SESSION_COLUMN_LIST)[i] === "claims" ? JSON.stringify(value) : value)),
+		0,
+	);
 	assert.is(record.tokenHash.constructor, Uint8Array);
 	assert.equal(record.claims, session.claims);
 });

@@ -8,9 +8,9 @@ import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
 import * as assert from "uvu/assert";
 import { isTokenError, type TokenEvent, type TokenService, type TokenSet } from "../../core/index.js";
-import { formatRefreshToken, hashToken, newSecret, parseRefreshToken, sealSuccessor } from "../../core/refresh-token.js";
-import { drizzleStore as storeOf, migrate, type DrizzleDatabase, type DrizzleStoreOptions } from "../../storage/drizzle/index.js";
 import type { RotationResult, TokenStore } from "../../core/port.js";
+import { formatRefreshToken, hashToken, newSecret, parseRefreshToken, sealSuccessor } from "../../core/refresh-token.js";
+import { type DrizzleDatabase, type DrizzleStoreOptions, migrate, drizzleStore as storeOf } from "../../storage/drizzle/index.js";
 import { manualClock, TEST_REFRESH_KEYS } from "../helpers.js";
 import { createDatabase, postgresOrSkip } from "../support/postgres.js";
 import { guardedSuite } from "../support/suite.js";
@@ -142,9 +142,7 @@ for (const mode of server === null ? [] : BATCH_MODES) {
 		const retried = executions - counts.rotations;
 		assert.ok(retried > 0, "no serialization failure happened: the test proved nothing");
 		console.log(`    [serializable] 200 exchanges, ${retried} statements failed with 40001 and were retried inside the store`);
-		const logins = await Promise.all(
-			Array.from({ length: 40 }, (_, i) => serviceOn(drizzleStore((instances[i % 4] as Pool).db), clock, [], { refresh: { mode: "reuse" } }).issue({ subject: "serial", device: "tv" })),
-		);
+		const logins = await Promise.all(Array.from({ length: 40 }, (_, i) => serviceOn(drizzleStore((instances[i % 4] as Pool).db), clock, [], { refresh: { mode: "reuse" } }).issue({ subject: "serial", device: "tv" })));
 		assert.is(new Set(logins.map((r) => r.refreshToken)).size, 1);
 	});
 
@@ -186,14 +184,22 @@ for (const mode of server === null ? [] : BATCH_MODES) {
 		const services = instances.map((pool) => serviceOn(drizzleStore(pool.db, { retries: 0 }), clock, events));
 		const sessions: TokenSet[] = [];
 		for (let i = 0; i < 40; i++) sessions.push(await (services[i % 4] as TokenService).issue({ subject: "everywhere" }));
-		const rotations = sessions.map((tokens, i) => (services[(i + 1) % 4] as TokenService).exchange(tokens.refreshToken).then(
-			() => "ok",
-			(error: unknown) => (isTokenError(error) ? error.code : String(error)),
-		));
+		const rotations = sessions.map((tokens, i) =>
+			(services[(i + 1) % 4] as TokenService).exchange(tokens.refreshToken).then(
+				() => "ok",
+				(error: unknown) => (isTokenError(error) ? error.code : String(error)),
+			),
+		);
 		const revocations = await Promise.all(Array.from({ length: 8 }, (_, i) => (services[i % 4] as TokenService).revokeSubject("everywhere")));
 		const outcomes = await Promise.all(rotations);
-		assert.is(revocations.reduce((a, b) => a + b, 0), 40);
-		assert.ok(outcomes.every((o) => o === "ok" || o === "ERR_TOKEN_REVOKED"), outcomes.join(","));
+		assert.is(
+			revocations.reduce((a, b) => a + b, 0),
+			40,
+		);
+		assert.ok(
+			outcomes.every((o) => o === "ok" || o === "ERR_TOKEN_REVOKED"),
+			outcomes.join(","),
+		);
 		assert.is(events.filter((e) => e.type === "revoked").length, 40);
 		assert.equal(await (services[0] as TokenService).listSessions("everywhere"), []);
 	});
@@ -227,7 +233,10 @@ for (const mode of server === null ? [] : BATCH_MODES) {
 			return current;
 		});
 		const [deleted, tails] = await Promise.all([Promise.all(pruners), Promise.all(traffic)]);
-		assert.is(deleted.reduce((a, b) => a + b, 0), 400);
+		assert.is(
+			deleted.reduce((a, b) => a + b, 0),
+			400,
+		);
 		for (const tokens of tails) assert.ok(await main.exchange(tokens.refreshToken));
 		const left = await (instances[0] as Pool).client`select count(*)::int as n from refresh_kit_sessions`;
 		assert.is(left[0]?.n, 12);

@@ -87,7 +87,10 @@ if (server !== null) {
 		// pg_terminate_backend only signals the backend: let the last victims die before checking.
 		await new Promise((resolve) => setTimeout(resolve, 200));
 		console.log(`    [terminate] ${killed} backends terminated; outcomes ${JSON.stringify(Object.fromEntries(outcomes))}`);
-		assert.equal([...outcomes.keys()].filter((k) => k !== "ok" && k !== "ERR_STORE_UNAVAILABLE"), []);
+		assert.equal(
+			[...outcomes.keys()].filter((k) => k !== "ok" && k !== "ERR_STORE_UNAVAILABLE"),
+			[],
+		);
 		assert.ok((outcomes.get("ERR_STORE_UNAVAILABLE") ?? 0) > 0, "no exchange was interrupted: the test proved nothing");
 		// The pools recovered by themselves: every chain's latest token still works.
 		for (const [i, tokens] of tails.entries()) assert.ok(await (services[i % 4] as TokenService).exchange(tokens.refreshToken));

@@ -8,7 +8,7 @@ import * as assert from "uvu/assert";
 import type { TokenService, TokenSet } from "../../core/index.js";
 import { parseRefreshToken } from "../../core/refresh-token.js";
 import { drizzleStore, migrate } from "../../storage/drizzle/index.js";
-import { manualClock, rejects, storedHash, type ManualClock } from "../helpers.js";
+import { type ManualClock, manualClock, rejects, storedHash } from "../helpers.js";
 import { createDatabase, pgDump, postgresOrSkip } from "../support/postgres.js";
 import { guardedSuite } from "../support/suite.js";
 import { serviceOn } from "./drizzle-cases.js";

@@ -11,9 +11,9 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { TokenError } from "../../core/errors.js";
 import type { TokenStore } from "../../core/port.js";
-import { drizzleStore, migrate, openStore, type DrizzleDatabase, type OpenedStore } from "../../storage/drizzle/index.js";
+import { type DrizzleDatabase, drizzleStore, migrate, type OpenedStore, openStore } from "../../storage/drizzle/index.js";
 import { rejects } from "../helpers.js";
-import { BATCH_MODES, lifecycleCases, raceCases, storeCases, type DrizzleFixture } from "./drizzle-cases.js";
+import { BATCH_MODES, type DrizzleFixture, lifecycleCases, raceCases, storeCases } from "./drizzle-cases.js";
 import { storeSuites } from "./service-cases.js";
 
 // The file's one PGlite, opened the way apps do: openStore("pglite://memory").
@@ -144,7 +144,24 @@ test("openStore(): file-backed PGlite under .data/ by default, data survives a r
 		} finally {
 			process.chdir(previous);
 		}
-		await created.createSession({ id, subject: "s", device: null, claims: null, mode: "rotate", familyHash: hash, tokenHash: hash, previousHash: null, sealedSuccessor: null, rotatedAt: null, generation: 0, createdAt: at, lastUsedAt: at, expiresAt: null, absoluteExpiresAt: null, revokedAt: null });
+		await created.createSession({
+			id,
+			subject: "s",
+			device: null,
+			claims: null,
+			mode: "rotate",
+			familyHash: hash,
+			tokenHash: hash,
+			previousHash: null,
+			sealedSuccessor: null,
+			rotatedAt: null,
+			generation: 0,
+			createdAt: at,
+			lastUsedAt: at,
+			expiresAt: null,
+			absoluteExpiresAt: null,
+			revokedAt: null,
+		});
 		await created.close();
 		assert.ok(existsSync(join(cwd, ".data", "refresh-kit")));
 		const reopened = await openStore(`pglite://${join(cwd, ".data", "refresh-kit")}`);

@@ -7,9 +7,9 @@ import { sql } from "drizzle-orm";
 import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
 import type { TokenStore } from "../../core/port.js";
-import { drizzleStore, migrate, type DrizzleStoreOptions } from "../../storage/drizzle/index.js";
+import { type DrizzleStoreOptions, drizzleStore, migrate } from "../../storage/drizzle/index.js";
 import { createDatabase, postgresOrSkip } from "../support/postgres.js";
-import { BATCH_MODES, lifecycleCases, raceCases, storeCases, type DrizzleFixture } from "./drizzle-cases.js";
+import { BATCH_MODES, type DrizzleFixture, lifecycleCases, raceCases, storeCases } from "./drizzle-cases.js";
 import { storeSuites } from "./service-cases.js";
 
 const server = await postgresOrSkip();
@@ -48,7 +48,10 @@ if (server !== null) {
 		const stores = new Map<number, TokenStore>();
 		function store(index: number): TokenStore {
 			let found = stores.get(index);
-			if (found === undefined) stores.set(index, (found = drizzleStore(pool(index), options)));
+			if (found === undefined) {
+				found = drizzleStore(pool(index), options);
+				stores.set(index, found);
+			}
 			return found;
 		}
 		const fixture: DrizzleFixture = {

@@ -23,9 +23,7 @@ export function parse(token: string): Raw {
 }
 
 export function format(raw: Raw): string {
-	return raw.kid === null
-		? "rk1_" + Buffer.concat([raw.sid, raw.proof, raw.secret]).toString("base64url")
-		: "rk2_" + Buffer.concat([raw.sid, raw.kid, raw.proof, raw.secret]).toString("base64url");
+	return raw.kid === null ? "rk1_" + Buffer.concat([raw.sid, raw.proof, raw.secret]).toString("base64url") : "rk2_" + Buffer.concat([raw.sid, raw.kid, raw.proof, raw.secret]).toString("base64url");
 }
 
 export function hmac(key: Uint8Array, ...parts: Uint8Array[]): Buffer {
@@ -80,10 +78,7 @@ export function recover(known: string[], sightings: SealSighting[], roots: Uint8
 			if (presented.sid.toString("hex") !== sighting.sessionId.replaceAll("-", "")) continue;
 			const bodies = sighting.sealed.length === 36 ? [sighting.sealed.subarray(4), sighting.sealed.subarray(0, 32)] : [sighting.sealed.subarray(0, 32)];
 			// The presented secret alone as the seal key (the v1 construction, under either label)…
-			const pads = [
-				hmac(presented.secret, text("refresh-kit/v1 successor seal"), sighting.successorHash),
-				hmac(presented.secret, text("refresh-kit/v2 successor seal"), sighting.successorHash),
-			];
+			const pads = [hmac(presented.secret, text("refresh-kit/v1 successor seal"), sighting.successorHash), hmac(presented.secret, text("refresh-kit/v2 successor seal"), sighting.successorHash)];
 			// …and every key material the attacker holds standing in for the server's secret.
 			for (const root of [...roots, presented.secret]) {
 				pads.push(hmac(hmac(root, text("refresh-kit/v2 successor seal key")), text("refresh-kit/v2 successor seal"), presented.secret, sighting.successorHash));
@@ -120,4 +115,3 @@ export function deriveReuseTokens(root: Uint8Array, sessionId: string): string[]
 		}),
 	];
 }
-

@@ -26,7 +26,7 @@
  *
  * Not a suite: the runner only picks up `*.test.ts`.
  */
-import { TOKEN_STORE_VERBS, type SessionRecord, type TokenStore, type TokenStoreVerb } from "../../core/port.js";
+import { type SessionRecord, TOKEN_STORE_VERBS, type TokenStore, type TokenStoreVerb } from "../../core/port.js";
 
 export type Fault = "before" | "after" | "hang";
 export type StoreMethod = TokenStoreVerb;
@@ -198,7 +198,8 @@ export function faultyStore(inner: TokenStore, options: FaultyStoreOptions = {})
 		stats(): FaultStats {
 			const byMethod: FaultStats["byMethod"] = {};
 			for (const { method, fault } of faults) {
-				const counts = (byMethod[method] ??= {});
+				byMethod[method] ??= {};
+				const counts = byMethod[method];
 				counts[fault] = (counts[fault] ?? 0) + 1;
 			}
 			return {

@@ -208,7 +208,9 @@ function findBinDir(): string | null {
 	if (process.env.PGBIN) candidates.push(process.env.PGBIN);
 	candidates.push("/usr/lib/postgresql/15/bin");
 	if (existsSync("/usr/lib/postgresql")) {
-		const versions = readdirSync("/usr/lib/postgresql").filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a));
+		const versions = readdirSync("/usr/lib/postgresql")
+			.filter((v) => /^\d+$/.test(v))
+			.sort((a, b) => Number(b) - Number(a));
 		for (const version of versions) candidates.push(`/usr/lib/postgresql/${version}/bin`);
 	}
 	return candidates.find((dir) => existsSync(join(dir, "initdb")) && existsSync(join(dir, "pg_ctl"))) ?? null;

@@ -7,15 +7,7 @@ import { createHash } from "node:crypto";
 export function spellings(bytes: Uint8Array): string[] {
 	const buffer = Buffer.from(bytes);
 	const hex = buffer.toString("hex");
-	return [
-		buffer.toString("latin1"),
-		hex,
-		hex.toUpperCase(),
-		[...buffer].map((byte) => byte.toString(16).padStart(2, "0")).join(" "),
-		buffer.toString("base64"),
-		buffer.toString("base64url"),
-		[...buffer].join(","),
-	];
+	return [buffer.toString("latin1"), hex, hex.toUpperCase(), [...buffer].map((byte) => byte.toString(16).padStart(2, "0")).join(" "), buffer.toString("base64"), buffer.toString("base64url"), [...buffer].join(",")];
 }
 
 /** The spellings of `secret` and of its unkeyed SHA-256 (a fast offline check of a guessed secret). */

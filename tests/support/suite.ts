@@ -4,7 +4,7 @@
 // before() hook is recorded and fails every test of the suite with the hook's message, so the
 // run goes red and says why. Suites that open databases, servers or pools in before() use it.
 // Not a suite itself (the runner only picks up *.test.ts); tests/support/suite.test.ts shows it.
-import { suite, type Callback, type Test } from "uvu";
+import { type Callback, suite, type Test } from "uvu";
 
 type Context = Record<string, unknown>;
 

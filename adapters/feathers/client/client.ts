@@ -2,7 +2,7 @@
 // the refresh token next to the access token and refreshing it once per app when needed.
 // Browser-safe: no Node APIs.
 import { AuthenticationClient, type AuthenticationClientOptions } from "@feathersjs/authentication-client";
-import { NotAuthenticated, type FeathersError } from "@feathersjs/errors";
+import { type FeathersError, NotAuthenticated } from "@feathersjs/errors";
 import type { Application, HookContext, NextFunction, Params } from "@feathersjs/feathers";
 import { decodeJwt } from "jose";
 import { systemClock } from "../../../core/clock.js";
@@ -15,7 +15,7 @@ const RETRIED: unique symbol = Symbol.for("refresh-kit.feathers.retried");
 const MAX_TIMER_DELAY = 2_147_483_647;
 
 type Storage = AuthenticationClientOptions["storage"];
-type ServiceMethod = (...args: unknown[]) => Promise<any>;
+type ServiceMethod = (...args: unknown[]) => Promise<unknown>;
 type RetryParams = Params & { [RETRIED]?: boolean };
 
 /**
@@ -98,6 +98,7 @@ export class RefreshKitAuthenticationClient extends AuthenticationClient {
 	}
 
 	/** Feathers' handling, and a refused session (401–407) also forgets the refresh token. */
+	// biome-ignore lint/suspicious/noExplicitAny: AuthenticationClient declares handleError to return any; an override must keep that type.
 	override handleError(error: FeathersError, type: "authenticate" | "logout"): any {
 		if (error.code > 400 && error.code < 408) return this.#forget().then(() => super.handleError(error, type));
 		return super.handleError(error, type);
@@ -110,7 +111,9 @@ export class RefreshKitAuthenticationClient extends AuthenticationClient {
 
 	/** Sends an authentication request and keeps what it answers. */
 	async #send(request: Record<string, unknown>, params?: Params): Promise<RefreshKitAuthenticationResult> {
-		const result: RefreshKitAuthenticationResult = await this.service.create!(request, params);
+		const service = this.service;
+		if (service.create === undefined) throw new NotAuthenticated("the authentication service cannot create");
+		const result: RefreshKitAuthenticationResult = await service.create(request, params);
 		this.authenticated = true;
 		this.#generation++;
 		await this.setAccessToken(result.accessToken);

@@ -16,4 +16,4 @@
  */
 export { RefreshKitAuthenticationClient } from "./client.js";
 export { refreshKitClient } from "./configure.js";
-export type { RefreshKitClientOptions, RefreshKitAuthenticationResult } from "./options.js";
+export type { RefreshKitAuthenticationResult, RefreshKitClientOptions } from "./options.js";

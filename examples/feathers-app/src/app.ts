@@ -4,7 +4,7 @@ import { authenticate } from "@feathersjs/authentication";
 import { hooks as local } from "@feathersjs/authentication-local";
 import { BadRequest, FeathersError } from "@feathersjs/errors";
 import { feathers, type HookContext, type Params } from "@feathersjs/feathers";
-import { bodyParser, errorHandler, koa, rest, type Application, type FeathersKoaContext } from "@feathersjs/koa";
+import { type Application, bodyParser, errorHandler, type FeathersKoaContext, koa, rest } from "@feathersjs/koa";
 import { MemoryService } from "@feathersjs/memory";
 import socketio from "@feathersjs/socketio";
 import type { TokenService } from "refresh-kit";

@@ -1,5 +1,5 @@
 // The browser's auth client: cookie transport, so the refresh token never reaches JavaScript.
-import { createAuthClient, type AuthClient } from "refresh-kit/client";
+import { type AuthClient, createAuthClient } from "refresh-kit/client";
 
 let client: AuthClient | null = null;
 

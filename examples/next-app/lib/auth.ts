@@ -1,7 +1,7 @@
 // The token service of this app, created once per server process. Server-only: it holds the
 // signing keys and the database.
 import { createHash, timingSafeEqual } from "node:crypto";
-import { createTokenService, generateSigningKeys, type Duration, type TokenService } from "refresh-kit";
+import { createTokenService, type Duration, generateSigningKeys, type TokenService } from "refresh-kit";
 import { deviceLabel } from "refresh-kit/adapters/fetch";
 import { createNextHandlers, createNextProxy, type NextHandlerOptions, type NextHandlers, type NextProxy } from "refresh-kit/adapters/next";
 import { openStore } from "refresh-kit/storage/drizzle";

@@ -1,8 +1,9 @@
 // A third-party store's contract test, as its author would write it: it imports only the
 // installed refresh-kit package and runs under node:test (`node --test`).
 import { test } from "node:test";
-import { testTokenStore } from "refresh-kit/testing";
 import { memoryStore } from "refresh-kit/storage/memory";
+import { testTokenStore } from "refresh-kit/testing";
+// biome-ignore lint/correctness/useImportExtensions: the module is an .mjs file; its name already has its extension.
 import { toyStore } from "./toy-store.mjs";
 
 // The toy store's rotateToken checks the presented hash, awaits (a second round trip to its

@@ -4,7 +4,7 @@
 // the comparison happens in SQL (`expires_at > $now`) rather than in JavaScript.
 import { createTokenService, isTokenError, type RefreshOptions, type TokenService } from "../../../core/index.js";
 import type { TokenStore } from "../../../core/port.js";
-import { manualClock, testRefresh, TEST_SECRET, type ManualClock } from "../../helpers.js";
+import { type ManualClock, manualClock, TEST_SECRET, testRefresh } from "../../helpers.js";
 
 export interface BoundaryCase {
 	name: string;
@@ -88,7 +88,10 @@ export async function boundaryDecisions(store: TokenStore, repeats: number): Pro
 				clock.set(new Date(start + 15_000 + offset));
 				const verdict = await outcome(async () => ((await service.exchange(a.refreshToken)).refreshToken === b.refreshToken ? "same successor" : "a different successor"));
 				if (verdict !== "ERR_TOKEN_REUSED") return verdict;
-				const after = await outcome(async () => (await service.exchange(b.refreshToken), "still live"));
+				const after = await outcome(async () => {
+					await service.exchange(b.refreshToken);
+					return "still live";
+				});
 				return after === "ERR_TOKEN_REVOKED" ? "ERR_TOKEN_REUSED, session revoked" : `ERR_TOKEN_REUSED, then ${after}`;
 			},
 		});

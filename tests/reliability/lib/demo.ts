@@ -1,7 +1,7 @@
 // The demo server (examples/node-server/server.ts) as a real child process: `node --import tsx`,
 // PORT=0 on 127.0.0.1, DATABASE_URL and AUTH_KEYS from the test, a temp working directory.
 // Every line it prints is kept (with the time it arrived) for the tests to count and grep.
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

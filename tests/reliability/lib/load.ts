@@ -316,7 +316,12 @@ export async function continueChains(http: HttpClient, clients: VirtualClient[],
 	await Promise.all(
 		clients.map(async (client) => {
 			for (let attempt = 0; attempt < 50; attempt++) {
-				const result = await http.send("POST", "/auth/token", { origin: http.origin, "user-agent": `reliability-client-${client.index}`, "content-type": "application/x-www-form-urlencoded", cookie: `${cookieName}=${client.refreshToken}` }, "grant_type=refresh_token");
+				const result = await http.send(
+					"POST",
+					"/auth/token",
+					{ origin: http.origin, "user-agent": `reliability-client-${client.index}`, "content-type": "application/x-www-form-urlencoded", cookie: `${cookieName}=${client.refreshToken}` },
+					"grant_type=refresh_token",
+				);
 				if (result.status === 503) {
 					await new Promise((resolve) => setTimeout(resolve, 200));
 					continue;

@@ -2,7 +2,7 @@
 // be killed with SIGKILL and restarted the way a supervisor (systemd, a container runtime)
 // would. tests/support/postgres.ts shares one server per process and must not be killed.
 import { execFile, spawnSync } from "node:child_process";
-import { chownSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

@@ -9,8 +9,8 @@
 // violation, since every token a client presents is one it was just handed.
 import { createTokenService, isTokenError, type TokenEvent, type TokenService, type TokenServiceOptions } from "../../../core/index.js";
 import type { SessionRecord, TokenStore } from "../../../core/port.js";
-import type { FaultyStore, InjectedFault } from "../../support/faulty-store.js";
 import { hex, storedHash } from "../../helpers.js";
+import type { FaultyStore, InjectedFault } from "../../support/faulty-store.js";
 
 export interface WorkloadOptions {
 	/** The service under test, over `store`. */
@@ -132,13 +132,7 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadRep
 	const successorOf = new Map<string, string>();
 
 	/** Runs one logical request with retries; returns its result and the faults that hit its attempts. */
-	async function attempt<T>(
-		label: string,
-		run: () => Promise<T>,
-		concerns: (fault: InjectedFault) => boolean,
-		onFailedAttempt?: (faults: InjectedFault[], attemptNo: number) => Promise<void>,
-		timed = true,
-	): Promise<T> {
+	async function attempt<T>(label: string, run: () => Promise<T>, concerns: (fault: InjectedFault) => boolean, onFailedAttempt?: (faults: InjectedFault[], attemptNo: number) => Promise<void>, timed = true): Promise<T> {
 		for (let attemptNo = 1; ; attemptNo++) {
 			const mark = store.faults.length;
 			const started = performance.now();
@@ -175,7 +169,11 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadRep
 
 	async function login(client: Client): Promise<void> {
 		report.operations.login++;
-		const tokens = await attempt(`${client.subject} login`, () => service.issue({ subject: client.subject }), (fault) => fault.subject === client.subject);
+		const tokens = await attempt(
+			`${client.subject} login`,
+			() => service.issue({ subject: client.subject }),
+			(fault) => fault.subject === client.subject,
+		);
 		client.sessionId = tokens.sessionId;
 		client.token = tokens.refreshToken;
 		client.generation = 0;
@@ -222,7 +220,15 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadRep
 		const presented = client.token as string;
 		const sessionId = client.sessionId as string;
 		const results = await Promise.allSettled(
-			Array.from({ length: tabs }, (_, tab) => attempt(`${client.subject} tab ${tab}`, () => service.exchange(presented), (fault) => fault.sessionId === sessionId, undefined, false)),
+			Array.from({ length: tabs }, (_, tab) =>
+				attempt(
+					`${client.subject} tab ${tab}`,
+					() => service.exchange(presented),
+					(fault) => fault.sessionId === sessionId,
+					undefined,
+					false,
+				),
+			),
 		);
 		const rejected = results.find((result) => result.status === "rejected");
 		if (rejected !== undefined) throw (rejected as PromiseRejectedResult).reason;
@@ -242,14 +248,22 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadRep
 		report.operations.logout++;
 		const token = client.token as string;
 		const sessionId = client.sessionId as string;
-		await attempt(`${client.subject} logout`, () => service.revoke(token), (fault) => fault.sessionId === sessionId);
+		await attempt(
+			`${client.subject} logout`,
+			() => service.revoke(token),
+			(fault) => fault.sessionId === sessionId,
+		);
 		const session = await inspect.findSession(sessionId);
 		if (session?.revokedAt === null || session === null) violation(`${client.subject}: logout returned but the session is not revoked`);
 		client.revokedSessions.add(sessionId);
 		client.sessionId = null;
 		client.token = null;
 		try {
-			await attempt(`${client.subject} exchange after logout`, () => service.exchange(token), (fault) => fault.sessionId === sessionId);
+			await attempt(
+				`${client.subject} exchange after logout`,
+				() => service.exchange(token),
+				(fault) => fault.sessionId === sessionId,
+			);
 			violation(`${client.subject}: a logged-out token still exchanged`);
 		} catch (error) {
 			if (!(error instanceof StoreUnavailable) && !isTokenError(error, "ERR_TOKEN_REVOKED")) violation(`${client.subject}: a logged-out token gave ${describe(error)}, expected ERR_TOKEN_REVOKED`);
@@ -338,7 +352,13 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadRep
 	for (const event of options.events) report.events[event.type] = (report.events[event.type] ?? 0) + 1;
 	const spurious = options.events.filter((event) => event.type === "reuse-detected" || (event.type === "revoked" && event.reason !== "logout"));
 	report.spuriousRevocations = spurious.length;
-	if (spurious.length > 0) violation(`${spurious.length} reuse/revocation events nobody asked for: ${spurious.slice(0, 3).map((event) => `${event.type}:${event.subject}`).join(", ")}`);
+	if (spurious.length > 0)
+		violation(
+			`${spurious.length} reuse/revocation events nobody asked for: ${spurious
+				.slice(0, 3)
+				.map((event) => `${event.type}:${event.subject}`)
+				.join(", ")}`,
+		);
 	return report;
 }
 

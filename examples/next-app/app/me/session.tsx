@@ -3,15 +3,14 @@
 // refresh point, so these components never refresh on a timer. Reauthenticate is the fallback
 // for a render that came out signed out: one POST /auth/token, then a re-render, else /login.
 import { useRouter } from "next/navigation";
-import { useEffect, useState, type ReactNode } from "react";
+import { type ReactNode, useEffect, useState } from "react";
 import { authClient } from "@/lib/auth-client";
 
 /** When the access token this page was rendered with expires. */
 export function SignedInUntil({ expiresAt }: { expiresAt: number }): ReactNode {
 	return (
 		<p>
-			Access token valid until <time id="expires-at">{new Date(expiresAt * 1000).toISOString()}</time>; the proxy renews it on your next request after
-			that.
+			Access token valid until <time id="expires-at">{new Date(expiresAt * 1000).toISOString()}</time>; the proxy renews it on your next request after that.
 		</p>
 	);
 }
@@ -36,7 +35,8 @@ export function Reauthenticate(): ReactNode {
 			try {
 				const token = await authClient().refresh();
 				if (cancelled) return;
-				if (token === null) router.replace("/login"); // refused: expired, revoked or reused
+				if (token === null)
+					router.replace("/login"); // refused: expired, revoked or reused
 				else router.refresh();
 			} catch {
 				if (!cancelled) setFailed(true); // network error or 503: reload to try again

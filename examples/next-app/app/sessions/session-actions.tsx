@@ -3,7 +3,7 @@
 // same-origin fetch, which the origin rule for cookie-authenticated DELETEs requires), renew the
 // access cookie once on a 401, then render the Server Component again.
 import { useRouter } from "next/navigation";
-import { useEffect, useState, type ReactNode } from "react";
+import { type ReactNode, useEffect, useState } from "react";
 import { authClient } from "@/lib/auth-client";
 
 async function deleteWithRenewal(path: string): Promise<Response> {
