@@ -32,8 +32,9 @@ export interface ServiceContext {
 	idleExpiry(at: Date): Date | null;
 	/**
 	 * The refresh key a presented token's hash is keyed with (null: a v1 token, accepted in rotate
-	 * mode until its next rotation). A token keyed by a secret no longer listed, and a v1 token in
-	 * reuse mode (derived before refresh.secret existed), is `ERR_TOKEN_EXPIRED`.
+	 * mode until its next rotation unless `refresh.acceptV1Tokens` is false). A token keyed by a
+	 * secret no longer listed, and a v1 token in reuse mode (derived before refresh.secret existed),
+	 * is `ERR_TOKEN_EXPIRED`.
 	 */
 	keyOf(parts: RefreshTokenParts): RefreshKey | null;
 	/** `tokenHash` of a token whose key {@link keyOf} resolved. */
@@ -53,7 +54,7 @@ export function createContext(config: Readonly<ResolvedOptions>): ServiceContext
 
 	function keyOf(parts: RefreshTokenParts): RefreshKey | null {
 		if (parts.keyId === null) {
-			if (config.mode === "rotate") return null;
+			if (config.mode === "rotate" && config.acceptV1Tokens) return null;
 			throw new TokenError("ERR_TOKEN_EXPIRED", "refresh token predates refresh.secret; log in again");
 		}
 		const key = config.refreshKeys.byId.get(parts.keyId);

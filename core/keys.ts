@@ -104,8 +104,9 @@ function isSecretOption(option: unknown): option is { secret: string | Uint8Arra
 }
 
 function symmetricKey(secret: Uint8Array): ResolvedKey {
-	// The kid is a MAC of a fixed label, not a hash of the key: it identifies the key without
-	// giving anyone a fast offline check of a guessed secret.
+	// The kid is a MAC of a fixed label, not a hash or a piece of the key. Like every HS256 token's
+	// signature, it would let a guessable secret be tested offline: the secret must be random
+	// (RFC 7518 §3.2 asks for at least 256 bits), which createTokenService checks the length of.
 	const kid = "hs-" + encodeBase64urlNoPadding(hmacSha256(secret, utf8("refresh-kit/v1 kid"))).slice(0, 16);
 	const imported = lazy(() => crypto.subtle.importKey("raw", secret.slice(), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]) as Promise<CryptoKey>);
 	return { kid, alg: "HS256", publicJwk: null, verifyKey: imported, signKey: imported, hmacSecret: secret.slice() };

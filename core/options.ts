@@ -45,6 +45,15 @@ export interface RefreshOptions {
 	 * sessions (event `revoked`, reason `session-limit`). Default null: no limit.
 	 */
 	maxSessionsPerSubject?: number | null;
+	/**
+	 * Whether v1 tokens (`rk1_`, from before `refresh.secret` existed) are still exchanged in rotate
+	 * mode, each rotating into a v2 token. Default true, so an upgrade logs nobody out. Set it to
+	 * false once every v1 session has rotated or expired (`idleTtl` after the upgrade), or at once if
+	 * a backup taken before the upgrade may leak: a v1 seal in such a backup opens with a retired
+	 * v1 token alone (docs/token-format.md, "Upgrading from v1"). v1 reuse-mode sessions are
+	 * refused either way.
+	 */
+	acceptV1Tokens?: boolean;
 }
 
 /** The options of {@link createTokenService}. */
@@ -88,6 +97,7 @@ export interface ResolvedOptions {
 	onReuse: ReuseAction;
 	refreshKeys: RefreshKeyRing;
 	maxSessionsPerSubject: number | null;
+	acceptV1Tokens: boolean;
 	/** Reuse mode writes the sliding idle expiry at most this often (seconds). */
 	touchInterval: number;
 	clock: Clock;
@@ -96,7 +106,7 @@ export interface ResolvedOptions {
 }
 
 const TOP_LEVEL = new Set(["store", "keys", "issuer", "audience", "accessTokenTtl", "clockTolerance", "clientId", "refresh", "clock", "onEvent", "storeTimeout"]);
-const REFRESH_KEYS = new Set(["mode", "idleTtl", "absoluteTtl", "reuseGrace", "onReuse", "secret", "maxSessionsPerSubject"]);
+const REFRESH_KEYS = new Set(["mode", "idleTtl", "absoluteTtl", "reuseGrace", "onReuse", "secret", "maxSessionsPerSubject", "acceptV1Tokens"]);
 
 export function resolveOptions(options: TokenServiceOptions): Readonly<ResolvedOptions> {
 	if (typeof options !== "object" || options === null) invalid("createTokenService needs an options object");
@@ -130,6 +140,8 @@ export function resolveOptions(options: TokenServiceOptions): Readonly<ResolvedO
 		ring.all.flatMap((key) => (key.hmacSecret === null ? [] : [key.hmacSecret])),
 	);
 	const maxSessionsPerSubject = refresh.maxSessionsPerSubject ?? null;
+	const acceptV1Tokens = refresh.acceptV1Tokens ?? true;
+	if (typeof acceptV1Tokens !== "boolean") invalid("refresh.acceptV1Tokens must be true or false");
 	if (maxSessionsPerSubject !== null && (!Number.isSafeInteger(maxSessionsPerSubject) || maxSessionsPerSubject < 1 || maxSessionsPerSubject > MAX_LIST_LIMIT)) {
 		invalid(`refresh.maxSessionsPerSubject must be an integer from 1 to ${MAX_LIST_LIMIT}, or null`);
 	}
@@ -153,6 +165,7 @@ export function resolveOptions(options: TokenServiceOptions): Readonly<ResolvedO
 		onReuse,
 		refreshKeys,
 		maxSessionsPerSubject,
+		acceptV1Tokens,
 		touchInterval: idleTtl === null ? 3600 : Math.min(3600, Math.floor(idleTtl / 10)),
 		clock,
 		onEvent: options.onEvent === undefined ? null : options.onEvent,

@@ -4,9 +4,8 @@
 // accepts: anything it does not accept, for whatever reason, goes to jose, which then gives the
 // verdict and the error exactly as before. So it must never accept what jose would refuse: each
 // check below is jose's own, or stricter (canonical base64url, the exact protected header).
-import { constantTimeEqual } from "@oslojs/crypto/subtle";
 import type { AccessClaims, VerifySettings } from "./access-token.js";
-import { decodeBase64url, encodeBase64url, type MacKey, mac } from "./crypto.js";
+import { constantTimeEqual, decodeBase64url, encodeBase64url, type MacKey, mac } from "./crypto.js";
 
 const REQUIRED = ["sub", "exp", "iat", "jti", "sid", "aud", "iss"] as const;
 const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true });

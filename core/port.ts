@@ -3,7 +3,7 @@
  *
  * One row per session. The session row holds the hash of the session's one current refresh
  * token, the hash of the token it replaced (for the grace window and reuse detection), the
- * successor sealed under that previous token, and the lifetimes. Because rotation updates
+ * successor sealed under the server's refresh secret together with that previous token, and the lifetimes. Because rotation updates
  * the row instead of adding one, the row doubles as the per-session tombstone: reuse
  * detection needs nothing that pruning removes.
  *
@@ -34,7 +34,7 @@ export interface SessionRecord {
 	tokenHash: Uint8Array;
 	/** `tokenHash` of the token the current one replaced, or null before the first rotation. */
 	previousHash: Uint8Array | null;
-	/** The current secret sealed under the previous one (see docs/token-format.md), or null. */
+	/** The current secret sealed under the server's refresh secret and the previous token (docs/token-format.md), or null. Opaque bytes: store them as given (36 bytes today). */
 	sealedSuccessor: Uint8Array | null;
 	/** When the previous token was consumed, or null before the first rotation. */
 	rotatedAt: Date | null;
@@ -56,7 +56,7 @@ export interface TokenRotation {
 	presentedHash: Uint8Array;
 	/** The hash of the successor token; becomes `tokenHash`. */
 	successorHash: Uint8Array;
-	/** The successor's secret sealed under the presented one; becomes `sealedSuccessor`. */
+	/** The successor's secret sealed under the server's refresh secret and the presented token; becomes `sealedSuccessor`. */
 	sealedSuccessor: Uint8Array;
 	now: Date;
 	/** `now + idleTtl`, or null when there is no idle limit. The store caps it at `absoluteExpiresAt`. */

@@ -2,10 +2,15 @@
 // every reuse-mode token is keyed by it, so nothing in the store, in a query log or in a backup,
 // combined with any number of retired tokens, yields a live token; and a party that only holds
 // the access-token signing keys (every HS256 verifier does) cannot mint a refresh token.
-import { hmacSha256, type MacKey, macKey, utf8 } from "./crypto.js";
+import { encodeBase64, encodeBase64NoPadding, encodeHexLowerCase, encodeHexUpperCase } from "@oslojs/encoding";
+import { encodeBase64url, hmacSha256, type MacKey, macKey, utf8 } from "./crypto.js";
 import { TokenError } from "./errors.js";
 
-/** At least 256 bits: the secret is a key, never a password (nothing stretches it). */
+/**
+ * At least 32 bytes, and they must be random (256 bits of entropy): the secret is a key, never a
+ * password. Nothing stretches it, and HMACs of it are public (the key id in every token, and in
+ * reuse mode every token itself), so a guessable secret could be tested offline.
+ */
 export const MIN_REFRESH_SECRET_BYTES = 32;
 
 /** The `refresh.secret` option: one secret, or a list for rotation (the first is used for new tokens, all are accepted). */
@@ -13,7 +18,11 @@ export type RefreshSecretOption = string | Uint8Array | readonly (string | Uint8
 
 /** The keys derived from one refresh secret, each for one purpose (a key is never used for two). */
 export interface RefreshKey {
-	/** Names the secret inside tokens and seals: 32 bits of HMAC(secret, label), so it reveals nothing usable. */
+	/**
+	 * Names the secret inside tokens and seals: 32 bits of HMAC(secret, label). With a random
+	 * secret it reveals nothing; a guessable one could be checked against it offline (as against
+	 * any token), which is why the secret must be random.
+	 */
 	id: number;
 	/** Keys `tokenHash`: a database reader cannot even test a guessed token offline. */
 	hashKey: Uint8Array;
@@ -55,7 +64,7 @@ export function resolveRefreshSecrets(option: unknown, signingSecrets: readonly 
 		if (secret.length < MIN_REFRESH_SECRET_BYTES) {
 			throw new TokenError("ERR_CONFIG_INVALID", `${where} must be at least ${MIN_REFRESH_SECRET_BYTES} bytes; ${HOW_TO_GENERATE}`);
 		}
-		if (signingSecrets.some((signing) => equalBytes(signing, secret))) {
+		if (signingSecrets.some((signing) => sameSecret(signing, secret))) {
 			throw new TokenError("ERR_CONFIG_INVALID", `${where} must differ from the HS256 signing secret: every service that verifies access tokens holds that one`);
 		}
 		if (seen.some((other) => equalBytes(other, secret))) throw new TokenError("ERR_CONFIG_INVALID", `${where} is listed twice`);
@@ -85,6 +94,19 @@ function deriveRefreshKey(secret: Uint8Array): RefreshKey {
 }
 
 // Configuration time only: a plain comparison is fine here.
+/**
+ * The same secret, in any spelling one side may be given in: raw bytes, or their base64url,
+ * base64 or hex text (an HS256 JWK's `k` is base64url of the bytes a `refresh.secret` string
+ * might spell out).
+ */
+function sameSecret(a: Uint8Array, b: Uint8Array): boolean {
+	return spellings(a).some((spelling) => equalBytes(spelling, b)) || spellings(b).some((spelling) => equalBytes(spelling, a));
+}
+
+function spellings(bytes: Uint8Array): Uint8Array[] {
+	return [bytes, ...[encodeBase64url(bytes), encodeBase64(bytes), encodeBase64NoPadding(bytes), encodeHexLowerCase(bytes), encodeHexUpperCase(bytes)].map(utf8)];
+}
+
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
 	return a.length === b.length && a.every((byte, index) => byte === b[index]);
 }

@@ -19,11 +19,14 @@ import { isGracePredecessor, respondToReuse } from "./verdict.js";
 export async function revokeByToken(context: ServiceContext, refreshToken: string): Promise<void> {
 	const parts = parseRefreshToken(refreshToken);
 	if (parts === null) return;
-	// A v1 token is accepted here in either mode, so that a logout still works for it.
-	const key = parts.keyId === null ? null : context.config.refreshKeys.byId.get(parts.keyId);
+	// A v1 token of a rotate-mode session is accepted here in either mode (unless acceptV1Tokens is
+	// false), so that a logout still works for it; one of a reuse-mode session never is: v1 derived
+	// those from the signing key, which verifiers may hold, and they must not end sessions with it.
+	const key = parts.keyId === null ? (context.config.acceptV1Tokens ? null : undefined) : context.config.refreshKeys.byId.get(parts.keyId);
 	if (key === undefined) return;
 	const session = await context.storeCall("findSession", () => context.store.findSession(parts.sessionId));
 	if (session === null || session.revokedAt !== null || !context.isGenuine(session, parts)) return;
+	if (key === null && session.mode === "reuse") return;
 	const at = context.now();
 	const presentedHash = context.hashOf(parts, key);
 	if (constantTimeEqual(presentedHash, session.tokenHash) || isGracePredecessor(context, session, presentedHash, at)) {

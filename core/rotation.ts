@@ -10,9 +10,20 @@ import { settleUnrotated } from "./verdict.js";
 // once in practice. Three tries bound a store that keeps answering that way.
 const ROTATION_ATTEMPTS = 3;
 
+/**
+ * A v1 token of a session opened in reuse mode is refused in rotate mode too: v1 derived those
+ * tokens from the signing key unless refresh.secret was set, so a service that only verifies HS256
+ * access tokens could compute one from any access token's `sid`. One extra lookup, v1 tokens only.
+ */
+export async function refuseV1ReuseSession(context: ServiceContext, sessionId: string): Promise<void> {
+	const session = await context.storeCall("findSession", () => context.store.findSession(sessionId));
+	if (session?.mode === "reuse") throw new TokenError("ERR_TOKEN_EXPIRED", "refresh token predates refresh.secret; log in again");
+}
+
 export async function exchangeRotating(context: ServiceContext, parts: RefreshTokenParts): Promise<TokenSet> {
 	const { store, storeCall } = context;
 	const presentedHash = context.hashOf(parts, context.keyOf(parts));
+	if (parts.keyId === null) await refuseV1ReuseSession(context, parts.sessionId);
 	// The successor is keyed by the first listed secret, whatever keyed the presented token: a
 	// session moves to a new refresh.secret at its next rotation.
 	const key = context.config.refreshKeys.current;

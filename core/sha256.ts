@@ -87,6 +87,10 @@ function digest(start: Int32Array, prefixBytes: number, message: Uint8Array): Ui
 	writeUint32(TAIL, tail - 4, bits >>> 0);
 	compress(state, TAIL, 0);
 	if (tail > BLOCK) compress(state, TAIL, BLOCK);
+	// The tail held message bytes (a token's secret): leave none of them behind in the shared
+	// buffer, nor in the shared message schedule.
+	TAIL.fill(0, 0, tail);
+	W.fill(0);
 	const out = new Uint8Array(32);
 	for (let i = 0; i < 8; i++) writeUint32(out, i * 4, state[i] as number);
 	return out;

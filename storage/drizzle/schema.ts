@@ -19,7 +19,7 @@ function timestamptz<TName extends string>(name: TName) {
 
 /**
  * One row per session (see core/port.ts): the current token's hash, the previous one's,
- * and the successor sealed under the previous token. Rotation updates the row in place, so
+ * and the successor sealed under the refresh secret and the previous token. Rotation updates the row in place, so
  * the row is also the session's tombstone for reuse detection.
  *
  * @example

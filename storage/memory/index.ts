@@ -12,7 +12,7 @@
  * ```
  * @module
  */
-import { constantTimeEqual } from "@oslojs/crypto/subtle";
+import { constantTimeEqual } from "../../core/crypto.js";
 import type { PruneBatch, RotationResult, SessionRecord, SessionTouch, TokenRotation, TokenStore } from "../../core/port.js";
 import { isLiveAt, sooner } from "../../core/session.js";
 

@@ -8,7 +8,7 @@ import * as assert from "uvu/assert";
 import { createTokenService, generateSigningKeys, isTokenError, type SessionRecord, type TokenRotation, type TokenService, type TokenStore } from "../../core/index.js";
 import { memoryStore } from "../../storage/memory/index.js";
 import { manualClock, TEST_REFRESH_SECRET, TEST_SECRET } from "../helpers.js";
-import { deriveReuseTokens, parse, recover, type SealSighting, sha256, text } from "../support/attacker.js";
+import { deriveReuseTokens, format, parse, recover, type SealSighting, sha256, text } from "../support/attacker.js";
 
 // ---------------------------------------------------------------------------------------------
 // The victim: a service whose store keeps every row version (dumps, backups, WAL) and every
@@ -153,6 +153,70 @@ attacks("dumps of a reuse-mode session, with its token known to have leaked once
 	const roots = rows.flatMap((row) => [row.tokenHash, row.familyHash, ...(row.previousHash === null ? [] : [row.previousHash])]);
 	roots.push(parse(a.refreshToken).secret, parse(a.refreshToken).proof);
 	for (const root of roots) assert.not.ok(deriveReuseTokens(root, b.sessionId).includes(b.refreshToken));
+});
+
+// A session as v0.1 (before refresh.secret) stored it: SHA-256 hashes; in reuse mode its token
+// derived from the signing key, which every HS256 verifier holds.
+async function storeV1Session(store: TokenStore, mode: "rotate" | "reuse", subject: string): Promise<{ token: string; id: string }> {
+	const sid = Buffer.from(crypto.getRandomValues(new Uint8Array(16)));
+	sid[6] = ((sid[6] as number) & 0x0f) | 0x40;
+	sid[8] = ((sid[8] as number) & 0x3f) | 0x80;
+	const id = sid.toString("hex").replace(/^(.{8})(.{4})(.{4})(.{4})(.{12})$/, "$1-$2-$3-$4-$5");
+	const [token] =
+		mode === "reuse" ? deriveReuseTokens(text(TEST_SECRET), id) : [format({ sid, kid: null, proof: Buffer.from(crypto.getRandomValues(new Uint8Array(16))), secret: Buffer.from(crypto.getRandomValues(new Uint8Array(32))) })];
+	const raw = parse(token as string);
+	const at = new Date("2026-01-01T00:00:00.000Z");
+	await store.createSession({
+		id,
+		subject,
+		device: mode === "reuse" ? "tv" : null,
+		claims: null,
+		mode,
+		familyHash: sha256(raw.proof),
+		tokenHash: sha256(raw.proof, raw.secret),
+		previousHash: null,
+		sealedSuccessor: null,
+		rotatedAt: null,
+		generation: 0,
+		createdAt: at,
+		lastUsedAt: at,
+		expiresAt: new Date(at.getTime() + 86_400_000),
+		absoluteExpiresAt: null,
+		revokedAt: null,
+	});
+	return { token: token as string, id };
+}
+
+attacks("an HS256 verifier cannot use a v1 reuse-mode token (derivable from the signing key) even where the service now runs in rotate mode", async () => {
+	const store = memoryStore();
+	const legacy = await storeV1Session(store, "reuse", "frank");
+	const service = serviceOn(store);
+	const events: string[] = [];
+	await service.exchange(legacy.token).then(
+		() => assert.unreachable("a v1 reuse-mode token was exchanged in rotate mode"),
+		(error: unknown) => events.push(isTokenError(error) ? error.code : String(error)),
+	);
+	assert.equal(events, ["ERR_TOKEN_EXPIRED"]);
+	await service.revoke(legacy.token);
+	const row = await store.findSession(legacy.id);
+	assert.is(row?.revokedAt, null, "nor can it end the session");
+	assert.is(row?.generation, 0);
+});
+
+attacks("refresh.acceptV1Tokens: a v1 rotate-mode token rotates into v2 by default, and is refused once turned off", async () => {
+	const store = memoryStore();
+	const first = await storeV1Session(store, "rotate", "gina");
+	const second = await storeV1Session(store, "rotate", "gina");
+	const upgraded = await serviceOn(store).exchange(first.token);
+	assert.ok(upgraded.refreshToken.startsWith("rk2_"));
+	const strict = createTokenService({ store, keys: { secret: TEST_SECRET }, issuer: "https://auth.test", audience: "https://api.test", clock: manualClock(), refresh: { secret: TEST_REFRESH_SECRET, acceptV1Tokens: false } });
+	await strict.exchange(second.token).then(
+		() => assert.unreachable("a v1 token was exchanged with acceptV1Tokens: false"),
+		(error: unknown) => assert.ok(isTokenError(error, "ERR_TOKEN_EXPIRED"), String(error)),
+	);
+	await strict.revoke(second.token);
+	assert.is((await store.findSession(second.id))?.revokedAt, null, "nor does it log anyone out");
+	assert.ok(await strict.exchange(upgraded.refreshToken), "a session already on v2 is unaffected");
 });
 
 attacks.run();

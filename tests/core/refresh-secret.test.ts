@@ -61,6 +61,14 @@ config("must differ from the HS256 signing secret (every verifier holds that one
 	assert.match(configError({ refresh: { secret: TEST_SECRET } }), /must differ from the HS256 signing secret/);
 	const k = Buffer.from(TEST_SECRET).toString("base64url");
 	assert.match(configError({ keys: [{ kty: "oct", k, alg: "HS256" }], refresh: { secret: [NEW, TEST_SECRET] } }), /refresh\.secret\[1\] must differ/);
+	// The same secret in another spelling: the JWK's `k` text as the refresh secret, the bytes as
+	// base64, hex in either case, and the other way round.
+	const bytes = crypto.getRandomValues(new Uint8Array(32));
+	const b64url = Buffer.from(bytes).toString("base64url");
+	for (const spelling of [b64url, Buffer.from(bytes).toString("base64"), Buffer.from(bytes).toString("hex"), Buffer.from(bytes).toString("hex").toUpperCase()]) {
+		assert.match(configError({ keys: [{ kty: "oct", k: b64url, alg: "HS256" }], refresh: { secret: spelling } }), /must differ from the HS256 signing secret/, spelling);
+	}
+	assert.match(configError({ keys: { secret: b64url }, refresh: { secret: bytes } }), /must differ from the HS256 signing secret/);
 });
 
 config("the error messages never echo the secret", () => {

@@ -193,6 +193,10 @@ if (server !== null) {
 		const [row] = await sql`select octet_length(sealed_successor)::int as sealed from refresh_kit_sessions where id = ${id}`;
 		assert.is(row?.sealed, 36, "the session now carries a v2 seal");
 
+		// The v1 reuse-mode token (derivable by any HS256 verifier) is refused in rotate mode too,
+		// and cannot end its session.
+		await rejects(rotate.exchange(v1Reuse), "ERR_TOKEN_EXPIRED");
+		await rotate.revoke(v1Reuse);
 		const reuse = serviceOn(drizzleStore(db), clock, [], { refresh: { mode: "reuse" } });
 		await rejects(reuse.exchange(v1Reuse), "ERR_TOKEN_EXPIRED");
 		const relogin = await reuse.issue({ subject: "legacy", device: "tv" });
