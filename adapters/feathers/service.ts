@@ -7,6 +7,7 @@ import type { Application } from "@feathersjs/feathers";
 import { decodeJwt } from "jose";
 import type { AccessClaims } from "../../core/access-token.js";
 import { type Clock, systemClock } from "../../core/clock.js";
+import { encodeBase64url } from "../../core/crypto.js";
 import type { TokenService, TokenSet } from "../../core/types.js";
 import { feathersErrors } from "./errors.js";
 
@@ -20,10 +21,13 @@ type Secret = NonNullable<CreateArgs[2]>;
  */
 export const EXCHANGE_PARAM: unique symbol = Symbol.for("refresh-kit.feathers.exchange");
 
-// Feathers' setup() insists on `authentication.secret` for its own HS256 tokens. This service
-// signs none: access tokens come from the token service. The placeholder only satisfies that
-// check; createAccessToken and verifyAccessToken never use it (see below).
-const NO_FEATHERS_SECRET = "refresh-kit: access tokens are signed by the token service";
+// Feathers' setup() insists on a string `authentication.secret` for its own HS256 tokens. This
+// service signs none: access tokens come from the token service. The placeholder only satisfies
+// that check; createAccessToken and verifyAccessToken never hand it to Feathers (see below). It is
+// 256 random bits per process all the same: Feathers signs and verifies with `secretOverride ||
+// secret`, so a public constant here would let anyone forge what any path reaching that fallback
+// accepts (a subclass calling Feathers' own methods, another Feathers component).
+const NO_FEATHERS_SECRET = `refresh-kit-unused-${encodeBase64url(crypto.getRandomValues(new Uint8Array(32)))}`;
 // A User-Agent is a fine device label for reuse mode and listSessions, but the client chooses it.
 const MAX_DEVICE_LENGTH = 200;
 
@@ -119,23 +123,25 @@ export class RefreshKitAuthenticationService extends AuthenticationService {
 
 	/**
 	 * Verifies a refresh-kit access token (`typ: at+jwt`, pinned algorithm, `iss`, `aud`, `exp`)
-	 * with the token service; `optsOverride` cannot loosen that. With an explicit
+	 * with the token service; `optsOverride` cannot loosen that. With a non-empty
 	 * `secretOverride` (a token of the application's own, such as a magic link) Feathers'
-	 * verification runs as before.
+	 * verification runs as before; an empty one (`""`, `null`, zero bytes: an unset environment
+	 * variable) counts as none, as in Feathers, so it is the token service's `verify` too.
 	 */
-	override async verifyAccessToken(accessToken: string, optsOverride?: JwtVerifyOptions, secretOverride?: Secret): Promise<AccessClaims> {
-		if (secretOverride !== undefined) return (await super.verifyAccessToken(accessToken, optsOverride, secretOverride)) as AccessClaims;
+	override async verifyAccessToken(accessToken: string, optsOverride?: JwtVerifyOptions, secretOverride?: Secret | null): Promise<AccessClaims> {
+		if (isKey(secretOverride)) return (await super.verifyAccessToken(accessToken, optsOverride, secretOverride)) as AccessClaims;
 		return feathersErrors(() => this.tokens.verify(accessToken));
 	}
 
 	/**
-	 * Signs only with an explicit `secretOverride` (tokens of the application's own). Access
+	 * Signs only with a non-empty `secretOverride` (tokens of the application's own). Access
 	 * tokens come from the token service through `create`: one signed here would belong to no
-	 * session and fail `verifyAccessToken`.
+	 * session and fail `verifyAccessToken`. An empty override (`""`, `null`, zero bytes) throws
+	 * like none: Feathers would sign with the configured secret instead, here the placeholder.
 	 */
-	override async createAccessToken(payload: CreateArgs[0], optsOverride?: CreateArgs[1], secretOverride?: Secret): Promise<string> {
-		if (secretOverride !== undefined) return super.createAccessToken(payload, optsOverride, secretOverride);
-		throw new GeneralError("access tokens are issued by the refresh-kit token service (create with a login strategy)");
+	override async createAccessToken(payload: CreateArgs[0], optsOverride?: CreateArgs[1], secretOverride?: Secret | null): Promise<string> {
+		if (isKey(secretOverride)) return super.createAccessToken(payload, optsOverride, secretOverride);
+		throw new GeneralError("access tokens are issued by the refresh-kit token service (create with a login strategy); tokens of your own need a non-empty secretOverride");
 	}
 
 	/**
@@ -147,6 +153,19 @@ export class RefreshKitAuthenticationService extends AuthenticationService {
 		const agent: unknown = params.headers?.["user-agent"];
 		return typeof agent === "string" && agent !== "" ? agent.slice(0, MAX_DEVICE_LENGTH) : undefined;
 	}
+}
+
+/**
+ * Whether `secret` is a key to hand to Feathers' own signing and verifying. Feathers falls back
+ * to the configured secret (`secretOverride || secret`), here the placeholder, for a falsy one;
+ * jsonwebtoken signs with a zero-length Buffer or KeyObject, which anyone can forge. Neither is a key.
+ */
+function isKey(secret: Secret | null | undefined): secret is Secret {
+	if (!secret) return false;
+	if (ArrayBuffer.isView(secret)) return secret.byteLength > 0;
+	// A KeyObject, duck-typed (a key of another copy of node:crypto is one too).
+	const { type, symmetricKeySize } = secret as { type?: unknown; symmetricKeySize?: unknown };
+	return type !== "secret" || (typeof symmetricKeySize === "number" && symmetricKeySize > 0);
 }
 
 /** The result of a login or refresh: Feathers' shape (`accessToken`, `authentication`, the entity) plus `refreshToken`. */

@@ -1,6 +1,7 @@
 // refresh-kit/adapters/feathers over REST: an in-process Feathers v5 app (Koa) on a real
 // loopback socket, driven with fetch. Login, protected service, expiry, refresh, grace, reuse,
 // logout, errors, reuse mode.
+import { createSecretKey } from "node:crypto";
 import jwt from "jsonwebtoken";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -217,6 +218,62 @@ test("createAccessToken signs only with an explicit secret; verifyAccessToken ke
 	const own = await authentication.createAccessToken({ purpose: "magic-link" }, { expiresIn: "5m" }, "an-application-secret-for-its-own-tokens");
 	assert.is((await authentication.verifyAccessToken(own, {}, "an-application-secret-for-its-own-tokens")).purpose, "magic-link");
 	assertRefused(await call("GET", "/messages", { token: own }), "ERR_ACCESS_TOKEN_INVALID");
+});
+
+// The placeholder `authentication.secret` this adapter shipped as a constant (a public string).
+const OLD_PLACEHOLDER_SECRET = "refresh-kit: access tokens are signed by the token service";
+
+/** The error `promise` rejects with (a Feathers error carries `code`, the HTTP status). */
+async function refusal(promise: Promise<unknown>, message: string): Promise<{ code?: number }> {
+	try {
+		await promise;
+	} catch (error) {
+		return error as { code?: number };
+	}
+	assert.unreachable(message);
+	throw new Error("unreachable");
+}
+
+/** A token as stock Feathers signs it (its default jwtOptions: HS256, typ "access") with `secret`. */
+function feathersSigned(secret: string | Uint8Array, sid: string): string {
+	return jwt.sign({ sub: "1", sid }, Buffer.from(secret), { header: { alg: "HS256", typ: "access" }, audience: "https://yourdomain.com", issuer: "feathers", expiresIn: "1d" });
+}
+
+test("an empty secretOverride (an unset environment variable) is no secret: nothing is signed with the placeholder, no token signed with it is accepted", async () => {
+	const authentication = t.app.service("authentication") as any;
+	const { body } = await login();
+	const sid: string = body.authentication.payload.sid;
+	const placeholder: unknown = authentication.configuration.secret;
+	assert.type(placeholder, "string", "Feathers' setup still finds a string secret");
+	const empties: unknown[] = ["", null, undefined, new Uint8Array(0), Buffer.alloc(0), createSecretKey(new Uint8Array(0))];
+	for (const empty of empties) {
+		const refused = await refusal(authentication.createAccessToken({ sub: "1", sid }, {}, empty), `createAccessToken signed with ${String(empty)}`);
+		assert.is(refused.code, 500);
+	}
+	// Forgeries: with the old public constant, with the placeholder of this process, with an empty key.
+	const forged = [feathersSigned(OLD_PLACEHOLDER_SECRET, sid), feathersSigned(placeholder as string, sid), feathersSigned(new Uint8Array(0), sid)];
+	for (const token of forged) {
+		for (const empty of empties) {
+			const refused = await refusal(authentication.verifyAccessToken(token, {}, empty), `verifyAccessToken accepted a forgery with ${String(empty)}`);
+			assert.is(refused.code, 401);
+		}
+		assertRefused(await call("GET", "/messages", { token }), "ERR_ACCESS_TOKEN_INVALID");
+		assertRefused(await call("DELETE", "/authentication", { token }), "ERR_ACCESS_TOKEN_INVALID");
+	}
+	assert.is((await call("GET", "/messages", { token: body.accessToken })).status, 200, "the session was not ended by any of that");
+});
+
+test("the placeholder secret is not the old public constant, and differs from one process (module instance) to the next", async () => {
+	const authentication = t.app.service("authentication") as any;
+	const placeholder: string = authentication.configuration.secret;
+	assert.is.not(placeholder, OLD_PLACEHOLDER_SECRET);
+	// A second instance of the module, as a second process would load it.
+	const again = await import(`../../adapters/feathers/service.js?instance=${Date.now()}`);
+	const other = new again.RefreshKitAuthenticationService(t.app, h.service, { configKey: "otherAuthentication" });
+	const otherPlaceholder: string = other.configuration.secret;
+	assert.type(otherPlaceholder, "string");
+	assert.is.not(otherPlaceholder, placeholder);
+	assert.ok(otherPlaceholder.length >= 43, "at least 32 random bytes");
 });
 
 test("reuse mode: a second login from the same device and every refresh hand back the same refresh token", async () => {
