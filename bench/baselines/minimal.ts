@@ -26,12 +26,17 @@ const sql = postgres(process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:
 	fetch_types: false,
 });
 
-await sql`create table if not exists minimal_tokens (
-	token_hash bytea primary key,
-	user_id text not null,
-	used boolean not null default false,
-	expires_at timestamptz not null
-)`;
+// Several servers of this kind start at once on one database, and concurrent CREATE TABLE IF NOT
+// EXISTS can still collide in pg_type (23505): one transaction under an advisory lock each.
+await sql.begin(async (tx) => {
+	await tx`select pg_advisory_xact_lock(hashtext(${"bench:minimal_tokens"}))`;
+	await tx`create table if not exists minimal_tokens (
+		token_hash bytea primary key,
+		user_id text not null,
+		used boolean not null default false,
+		expires_at timestamptz not null
+	)`;
+});
 
 const ROTATE = `with consumed as (update minimal_tokens set used = true where token_hash = $1 and not used and expires_at > now() returning user_id)
 insert into minimal_tokens (token_hash, user_id, expires_at) select $2, user_id, now() + interval '30 days' from consumed returning user_id`;

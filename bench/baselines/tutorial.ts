@@ -39,12 +39,17 @@ const sql = postgres(process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:
 	onnotice: () => undefined,
 });
 
-await sql`create table if not exists users (
-	id serial primary key,
-	username text unique not null,
-	password text not null,
-	refresh_token text
-)`;
+// Several servers of this kind start at once on one database, and concurrent CREATE TABLE IF NOT
+// EXISTS can still collide in pg_type (23505): one transaction under an advisory lock each.
+await sql.begin(async (tx) => {
+	await tx`select pg_advisory_xact_lock(hashtext(${"bench:users"}))`;
+	await tx`create table if not exists users (
+		id serial primary key,
+		username text unique not null,
+		password text not null,
+		refresh_token text
+	)`;
+});
 
 interface User {
 	id: number;
