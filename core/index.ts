@@ -17,6 +17,6 @@ export type { RefreshOptions, TokenServiceOptions } from "./options.js";
 export type { PruneBatch, RotationResult, SessionRecord, SessionTouch, TokenRotation, TokenStore, TokenStoreVerb } from "./port.js";
 export { TOKEN_STORE_VERBS } from "./port.js";
 export { createTokenService } from "./service.js";
-export type { IssueInput, ListSessionsOptions, PruneOptions, RevokeSessionOptions, RevokeSubjectOptions, SessionInfo, TokenService, TokenSet } from "./types.js";
+export type { GetSessionOptions, IssueInput, ListSessionsOptions, PruneOptions, RevokeSessionOptions, RevokeSubjectOptions, SessionInfo, TokenService, TokenSet } from "./types.js";
 export type { Verifier, VerifierOptions } from "./verifier.js";
 export { createVerifier } from "./verifier.js";

@@ -11,8 +11,10 @@ import { exchangeReusable, issueReusable } from "./reuse-mode.js";
 import { revokeAllOfSubject, revokeByToken, revokeSessionById } from "./revocation.js";
 import { exchangeRotating } from "./rotation.js";
 import { plusSeconds } from "./session.js";
+import { getSessionById, toSessionInfo } from "./session-lookup.js";
 import {
 	DEFAULT_LIST_LIMIT,
+	type GetSessionOptions,
 	type IssueInput,
 	type ListSessionsOptions,
 	MAX_LIST_LIMIT,
@@ -62,6 +64,7 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
 		revokeSession: (sessionId: string, options?: RevokeSessionOptions) => revokeSessionById(context, sessionId, options),
 		revokeSubject: (subject: string, options?: RevokeSubjectOptions) => revokeAllOfSubject(context, subject, options),
 		listSessions: (subject: string, options?: ListSessionsOptions) => listSessions(context, subject, options),
+		getSession: (sessionId: string, options?: GetSessionOptions) => getSessionById(context, sessionId, options),
 		jwks: async function jwks(): Promise<JSONWebKeySet> {
 			return publicKeySet(config.ring);
 		},
@@ -120,13 +123,7 @@ async function listSessions(context: ServiceContext, subject: string, options: L
 		throw new TokenError("ERR_INPUT_INVALID", `listSessions: limit must be an integer from 1 to ${MAX_LIST_LIMIT}`);
 	}
 	const sessions = await context.storeCall("listSessions", () => context.store.listSessions(subject, context.now(), limit));
-	return sessions.map((session) => ({
-		id: session.id,
-		device: session.device,
-		createdAt: session.createdAt,
-		lastUsedAt: session.lastUsedAt,
-		expiresAt: session.expiresAt,
-	}));
+	return sessions.map(toSessionInfo);
 }
 
 async function prune(context: ServiceContext, options: PruneOptions = {}): Promise<number> {

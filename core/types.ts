@@ -46,6 +46,22 @@ export interface ListSessionsOptions {
 }
 
 /**
+ * Options of `getSession`.
+ *
+ * @example Is the session of this request's access token still live? (An access token outlives a revocation.)
+ * ```ts
+ * const session = await service.getSession(claims.sid, { subject: claims.sub }); // null once it has ended
+ * ```
+ */
+export interface GetSessionOptions {
+	/**
+	 * Answer only a session of this subject: someone else's session is null, exactly as an unknown
+	 * or ended one, so a caller cannot tell someone else's session from none.
+	 */
+	subject?: string;
+}
+
+/**
  * Options of `revokeSession`.
  *
  * @example A "your devices" page: the signed-in user ends one of their own sessions
@@ -96,6 +112,11 @@ export interface TokenService {
 	revokeSession(sessionId: string, options?: RevokeSessionOptions): Promise<boolean>;
 	revokeSubject(subject: string, options?: RevokeSubjectOptions): Promise<number>;
 	listSessions(subject: string, options?: ListSessionsOptions): Promise<SessionInfo[]>;
+	/**
+	 * One live session by id (the `sid` claim), or null when it is unknown, revoked, expired, or
+	 * (with `subject`) someone else's. One store lookup, whatever the subject's session count.
+	 */
+	getSession(sessionId: string, options?: GetSessionOptions): Promise<SessionInfo | null>;
 	jwks(): Promise<JSONWebKeySet>;
 	prune(options?: PruneOptions): Promise<number>;
 }

@@ -2,7 +2,7 @@
 // of a request (RFC 6750 §2.1 header, else the access-token cookie), verify it, and say what to
 // answer when that fails (RFC 6750 §3). Verification only: never the store. Web platform only.
 import type { AccessClaims } from "../../core/access-token.js";
-import { isTokenError, TokenError } from "../../core/errors.js";
+import { isTokenError, TokenError, type TokenErrorCode } from "../../core/errors.js";
 import { COOKIE_NAME, countCookies, readCookie } from "./cookies.js";
 import { isAllowedOrigin, isUnsafeMethod, originOf, resolveAllowedOrigins } from "./origin.js";
 import { problem, standardProblem, toFetchResponse } from "./responses.js";
@@ -80,21 +80,34 @@ export function toFetchAuthorizeResult(result: AuthorizeResult<HubResponse>): Au
 
 /** The access check of every adapter, with the refusal as a {@link HubResponse}. */
 export async function checkAccess(verifier: AccessVerifier, request: AccessCheckRequest, options: ResolvedAuthorizeOptions): Promise<AuthorizeResult<HubResponse>> {
+	const checked = await inspectAccess(verifier, request, options);
+	// The refusal without its reason: what authorize returns is exactly its public type.
+	return checked.claims === null ? { claims: null, response: checked.response } : checked;
+}
+
+/** Why the access check refused a request, as the hub reports it to `onError`. */
+export type AccessRefusalReason = "ERR_ACCESS_REFUSED" | "ERR_AUTHORIZATION_MALFORMED" | "ERR_COOKIE_DUPLICATE" | "ERR_ORIGIN" | TokenErrorCode;
+
+/** {@link checkAccess} with the precise reason of a refusal, for routes that report to `onError` (the sessions routes). */
+export type AccessCheckResult = { claims: AccessClaims; response: null } | { claims: null; response: HubResponse; reason: AccessRefusalReason };
+
+/** {@link checkAccess}, saying why it refused. */
+export async function inspectAccess(verifier: AccessVerifier, request: AccessCheckRequest, options: ResolvedAuthorizeOptions): Promise<AccessCheckResult> {
 	const { token, from, problem: broken } = extractAccessToken(request.headers, options.accessTokenName);
 	if (broken !== null) {
 		const challenge = { "WWW-Authenticate": `Bearer realm="${options.realm}", error="invalid_request"` };
-		if (broken === "duplicate-cookie") return refuse(standardProblem("ERR_COOKIE_DUPLICATE", challenge));
-		return refuse(problem(400, "invalid_request", "the Authorization header is malformed", challenge));
+		const reason = broken === "duplicate-cookie" ? "ERR_COOKIE_DUPLICATE" : "ERR_AUTHORIZATION_MALFORMED";
+		return refuse(standardProblem(reason, challenge), reason);
 	}
 	if (token === null) {
 		// RFC 6750 §3.1: no error code in the challenge when the request carried no credentials.
-		return refuse(problem(401, "unauthorized", "an access token is required", { "WWW-Authenticate": `Bearer realm="${options.realm}"` }));
+		return refuse(standardProblem("ERR_ACCESS_REFUSED", { "WWW-Authenticate": `Bearer realm="${options.realm}"` }), "ERR_ACCESS_REFUSED");
 	}
 	// A browser attaches the cookie to requests any page starts, SameSite=Strict or not for a
 	// sibling subdomain (same site, other origin): a state-changing request authenticated by it
 	// must prove it comes from an allowed origin. A Bearer header cannot be forged cross-origin.
 	if (from === "cookie" && request.method !== null && isUnsafeMethod(request.method) && !isAllowedOrigin(request.headers, request.origin, options.allowedOrigins)) {
-		return refuse(standardProblem("ERR_ORIGIN"));
+		return refuse(standardProblem("ERR_ORIGIN"), "ERR_ORIGIN");
 	}
 	let claims: AccessClaims;
 	try {
@@ -102,13 +115,13 @@ export async function checkAccess(verifier: AccessVerifier, request: AccessCheck
 	} catch (cause) {
 		if (!isTokenError(cause)) throw cause;
 		const challenge = `Bearer realm="${options.realm}", error="invalid_token", error_description="${INVALID_TOKEN}"`;
-		return refuse(problem(401, "invalid_token", INVALID_TOKEN, { "WWW-Authenticate": challenge }));
+		return refuse(problem(401, "invalid_token", INVALID_TOKEN, { "WWW-Authenticate": challenge }), cause.code);
 	}
 	return { claims, response: null };
 }
 
-function refuse(response: HubResponse): AuthorizeResult<HubResponse> {
-	return { claims: null, response };
+function refuse(response: HubResponse, reason: AccessRefusalReason): AccessCheckResult {
+	return { claims: null, response, reason };
 }
 
 /** Checks the options once (throws `ERR_CONFIG_INVALID`); keys it does not know are ignored, so the handler's options fit. */

@@ -15,8 +15,9 @@ const PROBLEMS: Record<ProblemName, [number, string, string]> = {
 	ERR_SESSION_NOT_FOUND: [404, "not_found", "no such session"],
 	// The same words as invalid_token: a revoked session's access token reads as an expired one.
 	ERR_SESSION_ENDED: [401, "invalid_token", "the access token is invalid or expired"],
-	// Reported with the response the access check built (forward()), which says precisely why.
-	ERR_ACCESS_REFUSED: [401, "invalid_token", "the access token is invalid or expired"],
+	// No access token: reported with the response the access check built (forward()), a 401 with a bare challenge.
+	ERR_ACCESS_REFUSED: [401, "unauthorized", "an access token is required"],
+	ERR_AUTHORIZATION_MALFORMED: [400, "invalid_request", "the Authorization header is malformed"],
 	ERR_METHOD: [405, "invalid_request", "method not allowed"],
 	ERR_ORIGIN: [403, "access_denied", "cross-origin request refused"],
 	ERR_REQUEST_UNREADABLE: [400, "invalid_request", "the request could not be read"],
@@ -44,7 +45,7 @@ export interface ErrorResponder {
 	/** The response for an exception: a TokenError by its code, anything else a 500. */
 	failFromException(route: string | null, cause: unknown): HubResponse;
 	/** Reports an error response built elsewhere (the access check's RFC 6750 refusals) and returns it unchanged. */
-	forward(route: string | null, response: HubResponse, reason: HttpErrorReason): HubResponse;
+	forward(route: string | null, response: HubResponse, reason: HttpErrorEvent["reason"]): HubResponse;
 }
 
 export function createErrorResponder(onError: FetchHandlerOptions["onError"]): ErrorResponder {
@@ -64,7 +65,7 @@ export function createErrorResponder(onError: FetchHandlerOptions["onError"]): E
 		return standardProblem(name, extra.headers);
 	}
 
-	function forward(route: string | null, response: HubResponse, reason: HttpErrorReason): HubResponse {
+	function forward(route: string | null, response: HubResponse, reason: HttpErrorEvent["reason"]): HubResponse {
 		// The body is a problem() body: JSON whose `error` is a fixed string, never input.
 		const { error } = JSON.parse(response.body ?? "{}") as { error?: unknown };
 		report({ status: response.status, error: typeof error === "string" ? error : "", reason, route });

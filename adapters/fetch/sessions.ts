@@ -4,7 +4,7 @@
 import type { AccessClaims } from "../../core/access-token.js";
 import { TokenError } from "../../core/errors.js";
 import type { SessionInfo, TokenService } from "../../core/types.js";
-import { checkAccess, resolveAuthorizeOptions } from "./access.js";
+import { inspectAccess, resolveAuthorizeOptions } from "./access.js";
 import type { ResolvedHttpOptions } from "./options.js";
 import { type ErrorResponder, JSON_TYPE, NO_STORE } from "./responses.js";
 import type { FetchHandlerOptions, HubRequest, HubResponse, HubService } from "./types.js";
@@ -14,10 +14,10 @@ const COLLECTION = "/sessions";
 const ONE = /^\/sessions\/([^/]+)$/;
 const COLLECTION_METHODS = ["GET", "HEAD", "DELETE"] as const;
 const ONE_METHODS = ["DELETE"] as const;
-// Bounded like every listing (core MAX_LIST_LIMIT): the caller's own session must be among them.
+// Bounded like every listing (core MAX_LIST_LIMIT); the caller's own session may lie beyond it.
 const LIST_LIMIT = 1000;
 
-type SessionsService = Pick<TokenService, "verify" | "listSessions" | "revokeSession" | "revokeSubject">;
+type SessionsService = Pick<TokenService, "verify" | "listSessions" | "getSession" | "revokeSession" | "revokeSubject">;
 
 /** A session as `GET {base}/sessions` lists it: no token material, times as ISO 8601 strings. */
 interface SessionEntry {
@@ -41,21 +41,20 @@ export interface SessionRoutes {
  */
 export function createSessionRoutes(service: HubService, options: FetchHandlerOptions, config: ResolvedHttpOptions, responder: ErrorResponder): SessionRoutes | null {
 	if (!config.sessions) return null;
-	if (typeof service.listSessions !== "function" || typeof service.revokeSubject !== "function") {
-		throw new TokenError("ERR_CONFIG_INVALID", "createFetchHandler: sessions: true needs a service with listSessions and revokeSubject");
+	if (typeof service.listSessions !== "function" || typeof service.getSession !== "function" || typeof service.revokeSubject !== "function") {
+		throw new TokenError("ERR_CONFIG_INVALID", "createFetchHandler: sessions: true needs a service with listSessions, getSession and revokeSubject");
 	}
 	const sessions = service as SessionsService;
 	const access = resolveAuthorizeOptions(options);
 	const { fail, failFromException, forward } = responder;
 
 	/**
-	 * The caller's live sessions, or null when the access token's own session has ended: an access
-	 * token outlives a revocation by up to its lifetime, and a device just signed out must not use
-	 * that time to sign the others out in turn.
+	 * Whether the access token's own session is still live: an access token outlives a revocation
+	 * by up to its lifetime, and a device just signed out must not use that time to sign the others
+	 * out in turn. One lookup by id, however many sessions the subject has.
 	 */
-	async function liveSessionsOf(claims: AccessClaims): Promise<SessionInfo[] | null> {
-		const live = await sessions.listSessions(claims.sub, { limit: LIST_LIMIT });
-		return live.some((session) => session.id === claims.sid) ? live : null;
+	async function isLive(claims: AccessClaims): Promise<boolean> {
+		return (await sessions.getSession(claims.sid, { subject: claims.sub })) !== null;
 	}
 
 	function sessionEnded(): HubResponse {
@@ -64,14 +63,17 @@ export function createSessionRoutes(service: HubService, options: FetchHandlerOp
 	}
 
 	async function list(claims: AccessClaims): Promise<HubResponse> {
-		const live = await liveSessionsOf(claims);
-		if (live === null) return sessionEnded();
+		const live = await sessions.listSessions(claims.sub, { limit: LIST_LIMIT });
+		// Listed, it is live. A shorter listing than the limit holds every live session, so one
+		// without it proves it ended; only a full one needs the lookup.
+		const listed = live.some((session) => session.id === claims.sid);
+		if (!listed && (live.length < LIST_LIMIT || !(await isLive(claims)))) return sessionEnded();
 		const entries = live.map((session) => toEntry(session, claims.sid));
 		return { status: 200, headers: { ...NO_STORE, "content-type": JSON_TYPE }, body: JSON.stringify({ sessions: entries }) };
 	}
 
 	async function revokeOne(claims: AccessClaims, id: string): Promise<HubResponse> {
-		if ((await liveSessionsOf(claims)) === null) return sessionEnded();
+		if (!(await isLive(claims))) return sessionEnded();
 		// Ownership is checked by the service: someone else's id and an unknown one both answer
 		// false after the same single lookup, so both get the same 404.
 		const revoked = await sessions.revokeSession(id, { subject: claims.sub });
@@ -79,7 +81,7 @@ export function createSessionRoutes(service: HubService, options: FetchHandlerOp
 	}
 
 	async function revokeOthers(claims: AccessClaims): Promise<HubResponse> {
-		if ((await liveSessionsOf(claims)) === null) return sessionEnded();
+		if (!(await isLive(claims))) return sessionEnded();
 		const revoked = await sessions.revokeSubject(claims.sub, { except: claims.sid });
 		return { status: 200, headers: { ...NO_STORE, "content-type": JSON_TYPE }, body: JSON.stringify({ revoked }) };
 	}
@@ -91,10 +93,8 @@ export function createSessionRoutes(service: HubService, options: FetchHandlerOp
 			const methods: readonly string[] = id === null ? COLLECTION_METHODS : ONE_METHODS;
 			if (!methods.includes(request.method)) return fail(ROUTE, "ERR_METHOD", { headers: { Allow: methods.join(", ") } });
 			try {
-				const checked = await checkAccess(sessions, { headers: request.headers, method: request.method, origin: request.origin }, access);
-				// The access check refuses a cookie-authenticated DELETE from another origin with 403
-				// (the auth routes' same-origin rule); every other refusal is about the token.
-				if (checked.claims === null) return forward(ROUTE, checked.response, checked.response.status === 403 ? "ERR_ORIGIN" : "ERR_ACCESS_REFUSED");
+				const checked = await inspectAccess(sessions, { headers: request.headers, method: request.method, origin: request.origin }, access);
+				if (checked.claims === null) return forward(ROUTE, checked.response, checked.reason);
 				if (id !== null) return await revokeOne(checked.claims, id);
 				return request.method === "DELETE" ? await revokeOthers(checked.claims) : await list(checked.claims);
 			} catch (cause) {

@@ -58,6 +58,7 @@ export type HttpErrorReason =
 	| "ERR_SESSION_NOT_FOUND"
 	| "ERR_SESSION_ENDED"
 	| "ERR_ACCESS_REFUSED"
+	| "ERR_AUTHORIZATION_MALFORMED"
 	| "ERR_METHOD"
 	| "ERR_ORIGIN"
 	| "ERR_REQUEST_UNREADABLE"
@@ -127,10 +128,11 @@ export interface FetchHandlerOptions {
 export type FetchHandler = (request: Request) => Promise<Response>;
 
 /**
- * The service methods the hub uses; a `TokenService` has them all. `listSessions` and
- * `revokeSubject` are needed only with `sessions: true` (checked when the handler is created).
+ * The service methods the hub uses; a `TokenService` has them all. `listSessions`,
+ * `getSession` and `revokeSubject` are needed only with `sessions: true` (checked when the
+ * handler is created).
  */
-export type HubService = Pick<TokenService, "issue" | "exchange" | "revoke" | "revokeSession" | "verify" | "jwks"> & Partial<Pick<TokenService, "listSessions" | "revokeSubject">>;
+export type HubService = Pick<TokenService, "issue" | "exchange" | "revoke" | "revokeSession" | "verify" | "jwks"> & Partial<Pick<TokenService, "listSessions" | "getSession" | "revokeSubject">>;
 
 /** What `authorize` verifies with: a `TokenService`, or a `createVerifier(...)` that holds only public keys. */
 export type AccessVerifier = Pick<Verifier, "verify">;

@@ -9,6 +9,7 @@ import { createNextHandlers } from "../../adapters/next/index.js";
 import { createNodeHandler } from "../../adapters/node/index.js";
 import { TokenError, type TokenService } from "../../core/index.js";
 import type { TokenStore } from "../../core/port.js";
+import { MAX_LIST_LIMIT } from "../../core/types.js";
 import { memoryStore } from "../../storage/memory/index.js";
 import { type Harness, harness } from "../helpers.js";
 import { assertError, DEMO_USER, listen, postJSON, type RawResponse, send, type TestServer, testAuthenticate } from "./helpers.js";
@@ -231,9 +232,19 @@ json("no valid access token is 401: none, garbage, expired; nothing is listed or
 	assertError(await send(`${base}/sessions/${phone.sid}`, { method: "DELETE", headers: bearer(laptop) }), 401, "invalid_token");
 	assertError(await send(`${base}/sessions`, { method: "DELETE", headers: bearer(laptop) }), 401, "invalid_token");
 	assert.ok(await isLive(h.service, phone), "nothing revoked");
-	assert.ok(errors.length >= 6);
-	assert.ok(errors.every((event) => event.reason === "ERR_ACCESS_REFUSED" && event.route === "sessions"));
-	assert.equal([...new Set(errors.map((event) => `${event.status} ${event.error}`))].sort(), ["400 invalid_request", "401 invalid_token", "401 unauthorized"]);
+	// Each refusal reported with its precise reason.
+	assert.equal(
+		errors.map((event) => [event.status, event.error, event.reason, event.route]),
+		[
+			[401, "unauthorized", "ERR_ACCESS_REFUSED", "sessions"],
+			[401, "unauthorized", "ERR_ACCESS_REFUSED", "sessions"],
+			[401, "invalid_token", "ERR_ACCESS_TOKEN_INVALID", "sessions"],
+			[400, "invalid_request", "ERR_AUTHORIZATION_MALFORMED", "sessions"],
+			[401, "invalid_token", "ERR_ACCESS_TOKEN_EXPIRED", "sessions"],
+			[401, "invalid_token", "ERR_ACCESS_TOKEN_EXPIRED", "sessions"],
+			[401, "invalid_token", "ERR_ACCESS_TOKEN_EXPIRED", "sessions"],
+		],
+	);
 });
 
 json("a signed-out device's access token, still unexpired, can no longer list or sign the others out", async () => {
@@ -253,6 +264,59 @@ json("a signed-out device's access token, still unexpired, can no longer list or
 	}
 	assert.ok(await isLive(h.service, laptop), "the thief could not sign the owner out in turn");
 	assert.ok(errors.some((event) => event.reason === "ERR_SESSION_ENDED" && event.status === 401));
+});
+
+json(`a subject with more live sessions than one listing holds (${MAX_LIST_LIMIT}): the newest one is still the caller's`, async () => {
+	for (let i = 0; i < MAX_LIST_LIMIT; i++) await h.service.issue({ subject: "user-alice", device: `old ${i}` });
+	// Later than all of them: the listing is oldest first (then by id).
+	h.clock.advance(1);
+	const newest = await loginAt(base, h.service, "newest");
+	const other = await loginAt(base, h.service, "other");
+	// GET lists the oldest 1000 (the caller's beyond them, so none marked current), not a 401.
+	const listed = entries(await send(`${base}/sessions`, { headers: bearer(newest) }));
+	assert.is(listed.length, MAX_LIST_LIMIT);
+	assert.not.ok(listed.some((entry) => entry.current));
+	assert.is((await send(`${base}/sessions/${other.sid}`, { method: "DELETE", headers: bearer(newest) })).status, 204);
+	assert.not.ok(await isLive(h.service, other));
+	assert.equal((await send(`${base}/sessions`, { method: "DELETE", headers: bearer(newest) })).json(), { revoked: MAX_LIST_LIMIT });
+	assert.equal(
+		entries(await send(`${base}/sessions`, { headers: bearer(newest) })).map((entry) => [entry.id, entry.current]),
+		[[newest.sid, true]],
+	);
+	assert.equal(errors, []);
+});
+
+json(`a full listing without the caller's session, which has ended: 401, as with a short one`, async () => {
+	for (let i = 0; i < MAX_LIST_LIMIT; i++) await h.service.issue({ subject: "user-alice" });
+	h.clock.advance(1);
+	const ended = await loginAt(base, h.service, "ended");
+	await h.service.revokeSession(ended.sid);
+	assertError(await send(`${base}/sessions`, { headers: bearer(ended) }), 401, "invalid_token");
+	assert.equal(
+		errors.map((event) => event.reason),
+		["ERR_SESSION_ENDED"],
+	);
+});
+
+json("store calls: GET one listing when it holds the caller's session; a DELETE one lookup by id first, never a listing", async () => {
+	const inner = memoryStore();
+	const calls: string[] = [];
+	const store: TokenStore = { ...inner };
+	for (const verb of ["findSession", "listSessions", "revokeSession"] as const) {
+		store[verb] = ((...args: never[]) => {
+			calls.push(verb);
+			return (inner[verb] as (...args: never[]) => Promise<unknown>)(...args);
+		}) as never;
+	}
+	h = harness({ store });
+	const laptop = await loginAt(base, h.service, "laptop");
+	const phone = await loginAt(base, h.service, "phone");
+	calls.length = 0;
+	entries(await send(`${base}/sessions`, { headers: bearer(laptop) }));
+	assert.equal(calls, ["listSessions"]);
+	calls.length = 0;
+	assert.is((await send(`${base}/sessions/${phone.sid}`, { method: "DELETE", headers: bearer(laptop) })).status, 204);
+	assert.equal(calls, ["findSession", "findSession", "revokeSession"], "the caller's session, then the one to end (revokeSession's ownership check)");
 });
 
 json("wrong methods are 405 with Allow; a DELETE with a body is served and the body ignored", async () => {
@@ -329,12 +393,18 @@ json("hostile requests to the sessions paths: never a 5xx, every error JSON, not
 	assert.ok(await isLive(h.service, laptop));
 });
 
-json("createFetchHandler refuses sessions: true with a service that cannot list, and a non-boolean", () => {
+json("createFetchHandler refuses sessions: true with a service that cannot list or look a session up, and a non-boolean", () => {
 	const { issue, exchange, revoke, revokeSession, verify, jwks } = h.service;
 	const partial = { issue, exchange, revoke, revokeSession, verify, jwks };
 	assert.throws(
 		() => createFetchHandler(partial, { sessions: true }),
 		(error: unknown) => error instanceof TokenError && error.code === "ERR_CONFIG_INVALID",
+	);
+	// A service from before getSession existed: it cannot check the caller's own session.
+	const { listSessions, revokeSubject } = h.service;
+	assert.throws(
+		() => createFetchHandler({ ...partial, listSessions, revokeSubject }, { sessions: true }),
+		(error: unknown) => error instanceof TokenError && error.code === "ERR_CONFIG_INVALID" && error.message.includes("getSession"),
 	);
 	assert.throws(
 		() => createFetchHandler(h.service, { sessions: "yes" as unknown as boolean }),
@@ -352,10 +422,15 @@ const cookie = { name: "__Secure-rk", accessTokenName: "rk_at" };
 let ch: Harness;
 let cookieServer: TestServer;
 let cookieBase = "";
+const cookieErrors: HttpErrorEvent[] = [];
 
 cookieMode.before.each(async () => {
 	ch = harness();
-	cookieServer ??= await listen((req, res) => void createNodeHandler(ch.service, { authenticate: testAuthenticate, cookie, sessions: true, allowedOrigins: [cookieServer.origin, "https://app.example"] })(req, res));
+	cookieErrors.length = 0;
+	cookieServer ??= await listen(
+		(req, res) =>
+			void createNodeHandler(ch.service, { authenticate: testAuthenticate, cookie, sessions: true, allowedOrigins: [cookieServer.origin, "https://app.example"], onError: (event) => cookieErrors.push(event) })(req, res),
+	);
 	cookieBase = `${cookieServer.url}/auth`;
 });
 cookieMode.after(async () => {
@@ -395,6 +470,23 @@ cookieMode("a cookie-authenticated DELETE from another origin is 403 and revokes
 	}
 	assert.ok(await isLive(ch.service, phone));
 	assert.is((await ch.service.listSessions("user-alice")).length, 2);
+	assert.equal([...new Set(cookieErrors.map((event) => `${event.status} ${event.reason}`))], ["403 ERR_ORIGIN"]);
+});
+
+cookieMode("two access cookies are 400, reported as ERR_COOKIE_DUPLICATE; nothing listed or revoked", async () => {
+	const laptop = await issued("laptop");
+	const phone = await issued("phone");
+	const twice = { Cookie: `${cookie.accessTokenName}=${laptop.access}; ${cookie.accessTokenName}=${phone.access}`, Origin: cookieServer.origin };
+	assertError(await send(`${cookieBase}/sessions`, { headers: twice }), 400, "invalid_request");
+	assertError(await send(`${cookieBase}/sessions/${phone.sid}`, { method: "DELETE", headers: twice }), 400, "invalid_request");
+	assert.ok(await isLive(ch.service, phone));
+	assert.equal(
+		cookieErrors.map((event) => [event.status, event.error, event.reason, event.route]),
+		[
+			[400, "invalid_request", "ERR_COOKIE_DUPLICATE", "sessions"],
+			[400, "invalid_request", "ERR_COOKIE_DUPLICATE", "sessions"],
+		],
+	);
 });
 
 cookieMode("a cookie-authenticated DELETE from an allowed origin (or Sec-Fetch-Site: same-origin) is served", async () => {
