@@ -2,6 +2,7 @@
 // store treats them as opaque, so the contract never needs the service's hashing.
 import * as assert from "node:assert/strict";
 import type { SessionRecord, TokenRotation, TokenStore } from "../core/port.js";
+import { SEALED_SUCCESSOR_BYTES } from "../core/refresh-token.js";
 
 /** Every case's time origin. Stores never read a clock: each call passes its `now`. */
 export const T0 = new Date("2030-01-01T00:00:00.000Z");
@@ -59,7 +60,8 @@ export function rotation(session: SessionRecord, overrides: Partial<TokenRotatio
 		sessionId: session.id,
 		presentedHash: session.tokenHash,
 		successorHash: randomBytes(32),
-		sealedSuccessor: randomBytes(32),
+		// The size of a real seal (36 bytes): a store that truncates or checks 32 fails the contract.
+		sealedSuccessor: randomBytes(SEALED_SUCCESSOR_BYTES),
 		now: at(10 * SECOND),
 		idleExpiresAt: at(10 * SECOND + HOUR),
 		...overrides,

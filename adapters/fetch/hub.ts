@@ -10,7 +10,7 @@ import { resolveHttpOptions } from "./options.js";
 import { isAllowedOrigin } from "./origin.js";
 import { pathBelow } from "./paths.js";
 import { createErrorResponder, JSON_TYPE, NO_STORE } from "./responses.js";
-import { sessionCookies } from "./session-cookies.js";
+import { sessionCookies, withStaleCookiesDeleted } from "./session-cookies.js";
 import { createSessionRoutes } from "./sessions.js";
 import type { FetchHandlerOptions, HttpErrorReason, Hub, HubRequest, HubResponse, HubService, LoginResult, Params } from "./types.js";
 
@@ -41,7 +41,7 @@ export function createHub(service: HubService, options: FetchHandlerOptions): Hu
 
 	const responder = createErrorResponder(config.onError);
 	const { fail, failFromException } = responder;
-	const sessionRoutes = createSessionRoutes(service, options, config, responder);
+	const sessionRoutes = createSessionRoutes(service, options, config, responder, cookies);
 
 	function tokenResponse(tokens: TokenSet): HubResponse {
 		const body: Record<string, unknown> = { access_token: tokens.accessToken, token_type: "Bearer", expires_in: tokens.expiresIn };
@@ -107,7 +107,7 @@ export function createHub(service: HubService, options: FetchHandlerOptions): Hu
 			await service.revoke(refreshToken);
 		} else {
 			const { token: accessToken, problem } = extractAccessToken(request.headers, cookie?.accessTokenName);
-			if (problem === "duplicate-cookie") return fail("logout", "ERR_COOKIE_DUPLICATE");
+			if (problem === "duplicate-cookie") return withStaleCookiesDeleted(cookies, fail("logout", "ERR_COOKIE_DUPLICATE"));
 			const claims = accessToken === null ? null : await service.verify(accessToken).catch(() => null);
 			if (claims !== null) await service.revokeSession(claims.sid);
 		}
@@ -129,7 +129,9 @@ export function createHub(service: HubService, options: FetchHandlerOptions): Hu
 			return { status: 200, headers: { "cache-control": "public, max-age=300", "content-type": JSON_TYPE }, body: JSON.stringify(await service.jwks()) };
 		}
 		if (cookie !== undefined && !isAllowedOrigin(request.headers, request.origin, config.allowedOrigins)) return fail(route.name, "ERR_ORIGIN");
-		if (cookie !== undefined && READS_REFRESH_COOKIE.has(route.name) && countCookies(request.headers.get("cookie"), cookie.name) > 1) return fail(route.name, "ERR_COOKIE_DUPLICATE");
+		if (cookie !== undefined && READS_REFRESH_COOKIE.has(route.name) && countCookies(request.headers.get("cookie"), cookie.name) > 1) {
+			return withStaleCookiesDeleted(cookies, fail(route.name, "ERR_COOKIE_DUPLICATE"));
+		}
 		if (declaresTooLarge(request.headers.get("content-length"), config.maxBodyBytes)) return fail(route.name, "ERR_BODY_TOO_LARGE");
 		// A failing body means the client went away or sent broken chunking.
 		const bytes = await request.body(config.maxBodyBytes).catch(() => undefined);

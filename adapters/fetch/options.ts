@@ -18,7 +18,7 @@ export interface ResolvedHttpOptions {
 }
 
 const OPTION_NAMES = new Set(["basePath", "authenticate", "cookie", "allowedOrigins", "maxBodyBytes", "onError", "sessions"]);
-const COOKIE_OPTION_NAMES = new Set(["name", "accessTokenName", "domain", "path"]);
+const COOKIE_OPTION_NAMES = new Set(["name", "accessTokenName", "domain", "previousDomain", "path"]);
 
 export function resolveHttpOptions(options: FetchHandlerOptions): ResolvedHttpOptions {
 	if (typeof options !== "object" || options === null) invalid("options must be an object");
@@ -39,15 +39,19 @@ export function resolveHttpOptions(options: FetchHandlerOptions): ResolvedHttpOp
 // RFC 6265bis §4.1.3.2 (browsers match the prefix in any case): a `__Host-` cookie must have
 // `Path=/` and no `Domain`, or the browser drops it without a word.
 const HOST_PREFIX = /^__host-/i;
+const DOMAIN = /^\.?[A-Za-z0-9.-]+$/;
 
 function checkCookieOptions(cookie: CookieOptions, basePath: string): void {
-	if (typeof cookie !== "object" || cookie === null) invalid("cookie must be { name, accessTokenName?, domain?, path? }");
+	if (typeof cookie !== "object" || cookie === null) invalid("cookie must be { name, accessTokenName?, domain?, previousDomain?, path? }");
 	for (const key of Object.keys(cookie)) if (!COOKIE_OPTION_NAMES.has(key)) invalid(`unknown option cookie.${key}`);
 	if (typeof cookie.name !== "string" || !COOKIE_NAME.test(cookie.name)) invalid("cookie.name must be a valid cookie name");
 	if (cookie.accessTokenName !== undefined && (typeof cookie.accessTokenName !== "string" || !COOKIE_NAME.test(cookie.accessTokenName) || cookie.accessTokenName === cookie.name)) {
 		invalid("cookie.accessTokenName must be a valid cookie name, different from cookie.name");
 	}
-	if (cookie.domain !== undefined && (typeof cookie.domain !== "string" || !/^\.?[A-Za-z0-9.-]+$/.test(cookie.domain))) invalid("cookie.domain must be a host name");
+	for (const key of ["domain", "previousDomain"] as const) {
+		const domain = cookie[key];
+		if (domain !== undefined && (typeof domain !== "string" || !DOMAIN.test(domain))) invalid(`cookie.${key} must be a host name`);
+	}
 	// The refresh cookie must still reach {basePath}/token and /logout (RFC 6265 §5.1.4 path-match).
 	if (cookie.path !== undefined && (typeof cookie.path !== "string" || !isValidBasePath(normalizeBasePath(cookie.path)) || !isUnderBasePath(basePath, cookie.path))) {
 		invalid('cookie.path must be a path such as "/" that contains basePath');

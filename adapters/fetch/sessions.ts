@@ -7,6 +7,7 @@ import type { SessionInfo, TokenService } from "../../core/types.js";
 import { inspectAccess, resolveAuthorizeOptions } from "./access.js";
 import type { ResolvedHttpOptions } from "./options.js";
 import { type ErrorResponder, JSON_TYPE, NO_STORE } from "./responses.js";
+import { type SessionCookies, withStaleCookiesDeleted } from "./session-cookies.js";
 import type { FetchHandlerOptions, HubRequest, HubResponse, HubService } from "./types.js";
 
 const ROUTE = "sessions";
@@ -39,7 +40,7 @@ export interface SessionRoutes {
  * access check reads what it needs from them. Throws `ERR_CONFIG_INVALID` when the service lacks
  * what the routes need.
  */
-export function createSessionRoutes(service: HubService, options: FetchHandlerOptions, config: ResolvedHttpOptions, responder: ErrorResponder): SessionRoutes | null {
+export function createSessionRoutes(service: HubService, options: FetchHandlerOptions, config: ResolvedHttpOptions, responder: ErrorResponder, cookies: SessionCookies | null): SessionRoutes | null {
 	if (!config.sessions) return null;
 	if (typeof service.listSessions !== "function" || typeof service.getSession !== "function" || typeof service.revokeSubject !== "function") {
 		throw new TokenError("ERR_CONFIG_INVALID", "createFetchHandler: sessions: true needs a service with listSessions, getSession and revokeSubject");
@@ -94,7 +95,10 @@ export function createSessionRoutes(service: HubService, options: FetchHandlerOp
 			if (!methods.includes(request.method)) return fail(ROUTE, "ERR_METHOD", { headers: { Allow: methods.join(", ") } });
 			try {
 				const checked = await inspectAccess(sessions, { headers: request.headers, method: request.method, origin: request.origin }, access);
-				if (checked.claims === null) return forward(ROUTE, checked.response, checked.reason);
+				if (checked.claims === null) {
+					const refused = forward(ROUTE, checked.response, checked.reason);
+					return checked.reason === "ERR_COOKIE_DUPLICATE" ? withStaleCookiesDeleted(cookies, refused) : refused;
+				}
 				if (id !== null) return await revokeOne(checked.claims, id);
 				return request.method === "DELETE" ? await revokeOthers(checked.claims) : await list(checked.claims);
 			} catch (cause) {

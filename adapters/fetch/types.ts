@@ -44,6 +44,15 @@ export interface CookieOptions {
 	/** The `Domain` attribute. Default: none, so the cookies are host-only (the safest choice). */
 	domain?: string;
 	/**
+	 * The `Domain` the cookies had before `domain` was removed or changed. Browsers hold a cookie
+	 * per name, domain and path, so the old ones would stay next to the new ones, and a request
+	 * carrying two is refused. Every response that sets or clears the cookies deletes them
+	 * host-only, on `domain`, on this domain, on `basePath` and on `/` (no option needed for a
+	 * changed `path`, or for a `domain` added). Keep it until the sessions of that time have
+	 * expired (`refresh.absoluteTtl`).
+	 */
+	previousDomain?: string;
+	/**
 	 * The `Path` of the refresh-token cookie; it must contain `basePath`. Default `basePath`, so
 	 * only the auth routes ever receive the refresh token. `createNextProxy` needs it on the pages
 	 * it guards (usually `"/"`); docs/nextjs.md says what widening it costs. The handlers and the

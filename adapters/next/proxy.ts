@@ -4,7 +4,7 @@
 import { isTokenError, type TokenErrorCode } from "../../core/errors.js";
 import type { TokenSet } from "../../core/types.js";
 import { countCookies, readCookie, replaceCookies } from "../fetch/cookies.js";
-import { isAllowedOrigin } from "../fetch/origin.js";
+import { isAllowedOrigin, isUnsafeMethod } from "../fetch/origin.js";
 import { isUnderBasePath } from "../fetch/paths.js";
 import { createErrorResponder } from "../fetch/responses.js";
 import { sessionCookies } from "../fetch/session-cookies.js";
@@ -13,8 +13,6 @@ import { resolveProxyOptions } from "./proxy-options.js";
 import type { NextProxy, NextProxyOptions, NextProxyService } from "./types.js";
 import { publicURL } from "./url.js";
 
-// RFC 9110 §9.2.1: the methods that change nothing; any other one must come from an allowed origin.
-const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 // The refusals that end the session; ERR_TOKEN_REUSED is not among them (see refused()).
 const SESSION_OVER: ReadonlySet<TokenErrorCode> = new Set(["ERR_TOKEN_MALFORMED", "ERR_TOKEN_UNKNOWN", "ERR_TOKEN_EXPIRED", "ERR_TOKEN_REVOKED"]);
 
@@ -102,13 +100,16 @@ export function createNextProxy(service: NextProxyService, options: NextProxyOpt
 		if (isUnderBasePath(url.pathname, http.basePath) || url.pathname.startsWith("/_next/")) return continueToRoute();
 		const header = request.headers.get("cookie");
 		// Two cookies of one name (one planted by a sibling subdomain, say) are never resolved by
-		// picking one: no refresh, and the route's own check decides.
-		if (countCookies(header, cookies.refreshName) !== 1 || countCookies(header, accessName) > 1) return continueToRoute();
+		// picking one: no refresh, and the route's own check decides. Our own variants left by a
+		// changed cookie.path or cookie.domain are deleted meanwhile, so the next request works.
+		const refreshCookies = countCookies(header, cookies.refreshName);
+		if (refreshCookies > 1 || countCookies(header, accessName) > 1) return continueToRoute({ setCookie: cookies.stale() });
+		if (refreshCookies === 0) return continueToRoute();
 		const refreshToken = readCookie(header, cookies.refreshName);
 		if (refreshToken === null) return continueToRoute();
 		// An unsafe method from another origin (SameSite=Strict already keeps cross-site requests
 		// out; this covers same-site ones) is left to the route's own origin check.
-		if (!SAFE_METHODS.has(request.method) && !isAllowedOrigin(request.headers, url.origin, http.allowedOrigins)) return continueToRoute();
+		if (isUnsafeMethod(request.method) && !isAllowedOrigin(request.headers, url.origin, http.allowedOrigins)) return continueToRoute();
 		if (await isFresh(readCookie(header, accessName), isPrefetch(request.headers))) return continueToRoute();
 		let tokens: TokenSet;
 		try {

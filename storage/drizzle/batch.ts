@@ -57,11 +57,17 @@ export function resolveBatchOptions(option: RotationBatchOptions | boolean | und
 }
 
 /**
- * A `rotateToken` that batches. Two rotations of one session never share a statement, and a
- * rotation waits while an earlier one of its session is in flight: it then runs in a later
- * statement and sees that rotation committed, exactly as two calls one after the other would
- * (the grace window, not a stale snapshot). Rows are sent in session-id order, so two batches on
- * different connections lock shared rows in the same order and cannot deadlock each other.
+ * A `rotateToken` that batches, with the semantics of the rotations sent one after the other.
+ *
+ * Of one session, at most one rotation per statement may rotate it: the first held one that
+ * presents the session's current token hash as the last answer showed it (or any, when no answer
+ * has shown it yet). The rotations held before it present a retired hash and cannot rotate, so
+ * they go in the same statement and read the session as it was just before it, as they would
+ * have if sent first; the ones after it wait for its answer. So a burst of N exchanges of one
+ * token (server-side rendering fan-out, several tabs) costs two statements, one after the other:
+ * the first rotates, and the other N-1 then share one and all get the grace window's answer.
+ * Rows are sent in session-id order, so two batches on different connections usually lock shared
+ * rows in the same order (statements.ts).
  */
 export function createRotationBatcher(options: ResolvedBatchOptions, run: BatchRunners): (rotation: TokenRotation) => Promise<RotationResult> {
 	let waiting: Waiting[] = [];
@@ -69,6 +75,13 @@ export function createRotationBatcher(options: ResolvedBatchOptions, run: BatchR
 	let statements = 0;
 	/** Sessions with a rotation in a statement that has not answered yet. */
 	const inFlight = new Set<string>();
+	/**
+	 * The current token hash of a session as the last answer about it showed it, kept only while
+	 * rotations of it are held or in flight. Only a guess (another process may rotate the
+	 * session): a wrong guess costs a statement or a retry in the service, never a wrong answer,
+	 * since the statement itself checks the hash.
+	 */
+	const lastSeen = new Map<string, Uint8Array>();
 
 	function schedule(): void {
 		if (scheduled) return;
@@ -82,14 +95,18 @@ export function createRotationBatcher(options: ResolvedBatchOptions, run: BatchR
 		while (statements < options.maxInFlight && waiting.length > 0) {
 			const batch: Waiting[] = [];
 			const held: Waiting[] = [];
+			/** Sessions of this statement whose later rotations must wait for its answer. */
+			const closed = new Set<string>();
 			const taken = new Set<string>();
 			for (const entry of waiting) {
-				if (batch.length < options.maxSize && !inFlight.has(entry.key) && !taken.has(entry.key)) {
-					batch.push(entry);
-					taken.add(entry.key);
-				} else {
+				if (batch.length >= options.maxSize || inFlight.has(entry.key) || closed.has(entry.key)) {
 					held.push(entry);
+					continue;
 				}
+				const current = lastSeen.get(entry.key);
+				if (current === undefined || sameBytes(entry.rotation.presentedHash, current)) closed.add(entry.key);
+				batch.push(entry);
+				taken.add(entry.key);
 			}
 			waiting = held;
 			if (batch.length === 0) return;
@@ -98,8 +115,26 @@ export function createRotationBatcher(options: ResolvedBatchOptions, run: BatchR
 			void execute(batch).finally(function settled(): void {
 				statements--;
 				for (const key of taken) inFlight.delete(key);
+				forgetIdle(taken);
 				if (waiting.length > 0) flush();
 			});
+		}
+	}
+
+	/** Drops what is known of sessions that have nothing held any more. */
+	function forgetIdle(keys: Set<string>): void {
+		const held = new Set(waiting.map((entry) => entry.key));
+		for (const key of keys) if (!held.has(key)) lastSeen.delete(key);
+	}
+
+	/** Records each session's token hash after the statement: a rotation's successor, else the view it read. */
+	function learn(batch: readonly Waiting[], results: readonly RotationResult[]): void {
+		for (let i = 0; i < batch.length; i++) {
+			const result = results[i] as RotationResult;
+			const key = (batch[i] as Waiting).key;
+			const hash = result.session?.tokenHash;
+			if (result.rotated && hash !== undefined) lastSeen.set(key, hash);
+			else if (hash instanceof Uint8Array && !batch.some((other, j) => other.key === key && (results[j] as RotationResult).rotated)) lastSeen.set(key, hash);
 		}
 	}
 
@@ -107,15 +142,21 @@ export function createRotationBatcher(options: ResolvedBatchOptions, run: BatchR
 		try {
 			if (batch.length === 1) {
 				const only = batch[0] as Waiting;
-				only.resolve(await run.one(only.rotation));
+				const result = await run.one(only.rotation);
+				learn(batch, [result]);
+				only.resolve(result);
 				return;
 			}
+			// Stable: the rows of one session keep their order.
 			batch.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 			const results = await run.many(batch.map((entry) => entry.rotation));
+			learn(batch, results);
 			for (let i = 0; i < batch.length; i++) (batch[i] as Waiting).resolve(results[i] as RotationResult);
 		} catch (error) {
-			// One statement: it failed as a whole and changed nothing, so every caller fails alike
-			// (the service reports ERR_STORE_UNAVAILABLE, and retrying with the same token is safe).
+			// One statement: it failed as a whole, so every caller fails alike (the service reports
+			// ERR_STORE_UNAVAILABLE, and retrying with the same token is safe). It may have
+			// committed before the answer was lost, so nothing is assumed about its sessions.
+			for (const entry of batch) lastSeen.delete(entry.key);
 			for (const entry of batch) entry.reject(error);
 		}
 	}
@@ -126,4 +167,12 @@ export function createRotationBatcher(options: ResolvedBatchOptions, run: BatchR
 			schedule();
 		});
 	};
+}
+
+/** Byte equality without an early exit (the hashes are keyed, but there is no reason to time them). */
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+	if (a.length !== b.length) return false;
+	let difference = 0;
+	for (let i = 0; i < a.length; i++) difference |= (a[i] as number) ^ (b[i] as number);
+	return difference === 0;
 }

@@ -96,10 +96,15 @@ const ROTATE_PARAMS = ["successorHash", "sealedSuccessor", "now", "idleExpiresAt
  * rotation, each numbered (`in_n`) so that every row of the answer names the rotation it answers.
  * The arrays travel as text (postgres.js is opened with `fetch_types: false`, so it knows no array
  * types) and the hashes as hex; `in_` names keep the input's columns apart from the table's. The
- * UPDATE joins each input row to its session by primary key, in input order (sorted by id, so
- * batches lock shared rows in one order), and a row updated by a concurrent statement is re-checked
- * as in ROTATE_SQL, so it answers "not rotated" with the statement's snapshot. A batch never holds
- * two rotations of one session. Its rows: `in_n`, then ROTATE_SQL's.
+ * UPDATE joins each input row to its session by primary key, and a row updated by a concurrent
+ * statement is re-checked as in ROTATE_SQL, so it answers "not rotated" with the statement's
+ * snapshot. Rows are sent sorted by id so that two batches lock shared rows in one order, but the
+ * join follows that order only when PostgreSQL drives it from `input` (the usual nested loop over
+ * the primary key), which no plan promises: a deadlock between two batches (40P01) is possible, and
+ * the store retries it like any deadlock. Several rows may name one session, of which batch.ts
+ * sends at most one that may rotate it; a row is updated at most once per statement, and every
+ * other row of that session reads the snapshot, the session as it was before this statement, as it
+ * would have if run just before. Its rows: `in_n`, then ROTATE_SQL's.
  */
 const ROTATE_BATCH_SQL = `with input as (select * from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[]) with ordinality as i(in_id, in_presented, in_successor, in_sealed, in_now, in_idle, in_n)), "updated" as (update refresh_kit_sessions set previous_hash = token_hash, token_hash = decode(in_successor, 'hex'), sealed_successor = decode(in_sealed, 'hex'), rotated_at = in_now, last_used_at = in_now, expires_at = least(in_idle, absolute_expires_at), prune_after = least(prune_after, in_idle, absolute_expires_at), generation = generation + 1 from input where id = in_id and token_hash = decode(in_presented, 'hex') and revoked_at is null and (expires_at is null or expires_at > in_now) returning in_n, ${ROTATED_COLUMNS}) select in_n::int, true, ${ROTATED_COLUMNS}, ${ROTATED_PADDING} from "updated" union all select in_n::int, false, ${SESSION_COLUMN_LIST} from input join refresh_kit_sessions on id = in_id where not exists (select 1 from "updated" u where u.in_n = input.in_n)`;
 const ROTATE_BATCH_PARAMS = ["ids", "presentedHashes", "successorHashes", "sealedSuccessors", "nows", "idleExpiries"];

@@ -67,10 +67,20 @@ async function row(sid: string): Promise<SessionRecord | null> {
 	return h.store.findSession(sid);
 }
 
-/** Asserts the 400 of a refused duplicate: invalid_request, no Set-Cookie, onError told why. */
+/**
+ * Asserts the 400 of a refused duplicate: invalid_request, onError told why, and no cookie set or
+ * deleted where this configuration keeps it (host-only, the refresh cookie on /auth): the only
+ * lines delete the stale variant an earlier cookie.path may have left on "/". The twin may be an
+ * attacker's planted for the parent domain, which no line of ours can delete; deleting the
+ * victim's own cookie would leave the attacker's as the only one.
+ */
 function assertRefused(response: RawResponse, route: string | null): void {
 	assertError(response, 400, "invalid_request");
-	assert.equal(response.cookies, [], "nothing Set-Cookie'd");
+	assert.equal(
+		response.cookies.map(parseSetCookie).map((line) => [line.name, line.value, line.attributes.get("path"), line.attributes.get("max-age"), line.attributes.get("domain")]),
+		[[cookie.name, "", "/", "0", undefined]],
+		"only the stale variant deleted",
+	);
 	assert.equal(errors.at(-1), { status: 400, error: "invalid_request", reason: "ERR_COOKIE_DUPLICATE", route });
 }
 

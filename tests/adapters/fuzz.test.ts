@@ -5,7 +5,7 @@ import * as assert from "uvu/assert";
 import { createNodeHandler } from "../../adapters/node/index.js";
 import { harness } from "../helpers.js";
 import { seededRandom } from "../support/faulty-store.js";
-import { DEMO_USER, listen, postForm, type RawRequest, type RawResponse, send, type TestServer, testAuthenticate } from "./helpers.js";
+import { cookiePair, DEMO_USER, listen, postForm, type RawRequest, type RawResponse, send, type TestServer, testAuthenticate } from "./helpers.js";
 
 const SEED = Number(process.env.FUZZ_SEED ?? 0x5eed);
 const REQUESTS_PER_SERVER = 600;
@@ -169,7 +169,7 @@ async function startTarget(cookieMode: boolean): Promise<Target> {
 	const server = await listen((req, res) => void handler(req, res));
 	const login = await postForm(`${server.url}/auth/login`, DEMO_USER, { Origin: server.origin });
 	assert.is(login.status, 200);
-	const refreshCookie = cookieMode ? (String(login.cookies[0]).split(";")[0] as string) : `rk=${login.json().refresh_token}`;
+	const refreshCookie = cookieMode ? cookiePair(login.cookies, "rk") : `rk=${login.json().refresh_token}`;
 	return { server, refreshCookie, cookieMode };
 }
 
@@ -178,7 +178,7 @@ async function assertHealthy(target: Target): Promise<void> {
 	const login = await postForm(`${target.server.url}/auth/login`, DEMO_USER, origin);
 	assert.is(login.status, 200, "login still works");
 	const refresh = target.cookieMode
-		? await postForm(`${target.server.url}/auth/token`, { grant_type: "refresh_token" }, { ...origin, Cookie: String(login.cookies[0]).split(";")[0] as string })
+		? await postForm(`${target.server.url}/auth/token`, { grant_type: "refresh_token" }, { ...origin, Cookie: cookiePair(login.cookies, "rk") })
 		: await postForm(`${target.server.url}/auth/token`, { grant_type: "refresh_token", refresh_token: String(login.json().refresh_token) });
 	assert.is(refresh.status, 200, "refresh still works");
 }

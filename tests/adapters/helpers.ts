@@ -147,6 +147,21 @@ export function parseSetCookie(line: string): { name: string; value: string; att
 	return { name: (pair as string).slice(0, equals), value: (pair as string).slice(equals + 1), attributes };
 }
 
+/**
+ * The line of `lines` that sets cookie `name` (not one that deletes it: a token response also
+ * deletes the cookie's stale variants on other paths and domains, before setting it).
+ */
+export function settingLine(lines: readonly string[], name: string): ReturnType<typeof parseSetCookie> | undefined {
+	return lines.map(parseSetCookie).find((parsed) => parsed.name === name && parsed.value !== "" && parsed.attributes.get("max-age") !== "0");
+}
+
+/** `name=value` of the cookie that `lines` sets, for a Cookie header. */
+export function cookiePair(lines: readonly string[], name: string): string {
+	const line = settingLine(lines, name);
+	if (line === undefined) throw new Error(`no Set-Cookie for ${name} in ${JSON.stringify(lines)}`);
+	return `${line.name}=${line.value}`;
+}
+
 export const DEMO_USER = { username: "alice", password: "correct horse battery staple" };
 
 /** An `authenticate` for tests: one user, form or JSON, anything else rejected. */

@@ -7,7 +7,7 @@ import { createNextHandlers, verifyRequest } from "../../adapters/next/index.js"
 import { createTokenService } from "../../core/index.js";
 import type { TokenStore } from "../../core/port.js";
 import { harness, TEST_SECRET, testRefresh } from "../helpers.js";
-import { assertError, DEMO_USER, listen, parseSetCookie, send, testAuthenticate } from "./helpers.js";
+import { assertError, DEMO_USER, listen, parseSetCookie, send, settingLine, testAuthenticate } from "./helpers.js";
 
 const h = harness();
 const authOptions = { authenticate: testAuthenticate, cookie: { name: "__Secure-rk", accessTokenName: "rk_at" } };
@@ -89,7 +89,7 @@ test("the same handlers behind a real socket: login → refresh → logout in co
 		const origin = { Origin: server.origin };
 		const login = await send(`${server.url}/auth/login`, { method: "POST", headers: { "Content-Type": "application/json", ...origin }, body: JSON.stringify(DEMO_USER) });
 		assert.is(login.status, 200);
-		const refreshCookie = login.cookies.map(parseSetCookie).find((cookie) => cookie.name === "__Secure-rk");
+		const refreshCookie = settingLine(login.cookies, "__Secure-rk");
 		assert.ok(refreshCookie?.value.startsWith("rk2_"));
 		const token = await send(`${server.url}/auth/token`, {
 			method: "POST",
@@ -97,8 +97,8 @@ test("the same handlers behind a real socket: login → refresh → logout in co
 			body: "grant_type=refresh_token",
 		});
 		assert.is(token.status, 200);
-		const next = token.cookies.map(parseSetCookie).find((cookie) => cookie.name === "__Secure-rk");
-		const access = token.cookies.map(parseSetCookie).find((cookie) => cookie.name === "rk_at");
+		const next = settingLine(token.cookies, "__Secure-rk");
+		const access = settingLine(token.cookies, "rk_at");
 		const claims = await verifyRequest(h.service, { headers: new Headers({ Cookie: `rk_at=${access?.value}` }) }, authOptions);
 		assert.is(claims?.sub, "user-alice");
 		const logout = await send(`${server.url}/auth/logout`, { method: "POST", headers: { ...origin, Cookie: `__Secure-rk=${next?.value}` } });

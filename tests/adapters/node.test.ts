@@ -11,7 +11,7 @@ import { isTokenError } from "../../core/index.js";
 import type { TokenStore } from "../../core/port.js";
 import { memoryStore } from "../../storage/memory/index.js";
 import { harness } from "../helpers.js";
-import { assertError, DEMO_USER, firstAnswer, listen, postForm, send, testAuthenticate } from "./helpers.js";
+import { assertError, cookiePair, DEMO_USER, firstAnswer, listen, postForm, send, testAuthenticate } from "./helpers.js";
 
 type Middleware = (req: IncomingMessage, res: ServerResponse, next: NextFunction) => void | Promise<void>;
 
@@ -319,7 +319,7 @@ test("an origin-form target starting with // is a path on this host, never anoth
 	const cookieServer = await listen((req, res) => void handler(req, res));
 	try {
 		const login = await postForm(`${cookieServer.url}/auth/login`, DEMO_USER, { Origin: cookieServer.origin });
-		const refreshCookie = String(login.cookies[0]).split(";")[0] as string;
+		const refreshCookie = cookiePair(login.cookies, "rk");
 		// As a relative URL "//evil.example/auth/token" would be https://evil.example/auth/token,
 		// whose origin matches the attacker's Origin header.
 		const answer = await rawExchange(
@@ -360,7 +360,7 @@ test("a store outage is 503 temporarily_unavailable with Retry-After; the presen
 	const origin = { Origin: outage.origin };
 	try {
 		const login = await postForm(`${outage.url}/auth/login`, DEMO_USER, origin);
-		const refreshCookie = String(login.cookies[0]).split(";")[0] as string;
+		const refreshCookie = cookiePair(login.cookies, "rk");
 		flaky.setDown(true);
 		const cases = [
 			await postForm(`${outage.url}/auth/login`, DEMO_USER, origin),

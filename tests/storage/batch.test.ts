@@ -17,14 +17,42 @@ function id(n: number): string {
 	return `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`;
 }
 
-/** Runners that answer each rotation with a result naming it, and hold every statement until released. */
-function recorder(options: Partial<ResolvedBatchOptions> = {}) {
+/** Answers each rotation with a result naming it (never rotated). */
+function naming(rotations: readonly TokenRotation[]): RotationResult[] {
+	return rotations.map((r) => ({ rotated: false, session: { id: r.sessionId, presented: r.presentedHash[0] } as never }));
+}
+
+/**
+ * Answers as the store's statement does, for sessions that all start with token hash fill 1: a
+ * rotation presenting the current hash rotates to its successor (at most once per session per
+ * statement), and every other rotation reads the snapshot taken before the statement.
+ */
+function tinyStore(): (rotations: readonly TokenRotation[]) => RotationResult[] {
+	const current = new Map<string, number>();
+	return (rotations) => {
+		const snapshot = new Map(current);
+		const now = (id: string) => snapshot.get(id.toLowerCase()) ?? 1;
+		return rotations.map((r) => {
+			const key = r.sessionId.toLowerCase();
+			if (r.presentedHash[0] === now(key) && current.get(key) === snapshot.get(key)) {
+				current.set(key, r.successorHash[0] as number);
+				return { rotated: true, session: { id: r.sessionId, tokenHash: r.successorHash } as never };
+			}
+			return { rotated: false, session: { id: r.sessionId, tokenHash: new Uint8Array(32).fill(now(key)) } as never };
+		});
+	};
+}
+
+/** What a fake answer says: which token hash (first byte) the caller saw, and whether it rotated. */
+function seen(result: RotationResult): string {
+	return `${result.rotated ? "rotated to" : "saw"} ${(result.session as unknown as { tokenHash: Uint8Array }).tokenHash[0]}`;
+}
+
+/** Runners that answer through `answer` (default {@link naming}), and hold every statement until released. */
+function recorder(options: Partial<ResolvedBatchOptions> = {}, answerAll: (rotations: readonly TokenRotation[]) => RotationResult[] = naming) {
 	const statements: string[][] = [];
 	const open: Array<{ settle: () => void }> = [];
 	let failNext: Error | null = null;
-	function answer(r: TokenRotation): RotationResult {
-		return { rotated: false, session: { id: r.sessionId, presented: r.presentedHash[0] } as never };
-	}
 	function hold<T>(ids: string[], value: () => T): Promise<T> {
 		statements.push(ids);
 		const failure = failNext;
@@ -36,11 +64,11 @@ function recorder(options: Partial<ResolvedBatchOptions> = {}) {
 	const rotate = createRotationBatcher(
 		{ maxInFlight: 1, maxSize: 64, waitMs: 0, ...options },
 		{
-			one: (r) => hold([r.sessionId], () => answer(r)),
+			one: (r) => hold([r.sessionId], () => answerAll([r])[0] as RotationResult),
 			many: (rs) =>
 				hold(
 					rs.map((r) => r.sessionId),
-					() => rs.map(answer),
+					() => answerAll(rs),
 				),
 		},
 	);
@@ -126,6 +154,62 @@ test("two rotations of one session never share a statement: the second waits for
 		answers.map((a) => (a.session as unknown as { presented: number }).presented),
 		[1, 2, 3],
 	);
+});
+
+test("a burst of one token: the first rotation goes alone, then all the others in one statement (2 round trips, not 20)", async () => {
+	const r = recorder({ maxInFlight: 1 }, tinyStore());
+	const all = Array.from({ length: 20 }, (_, n) => r.rotate({ ...rotation(id(1)), successorHash: new Uint8Array(32).fill(10 + n) }));
+	await tick();
+	assert.equal(r.statements, [[id(1)]]);
+	await r.release();
+	assert.equal(
+		r.statements[1],
+		Array.from({ length: 19 }, () => id(1)),
+		"none of the 19 can rotate: they go together",
+	);
+	await r.release();
+	assert.is(r.statements.length, 2);
+	assert.equal((await Promise.all(all)).map(seen), ["rotated to 10", ...Array.from({ length: 19 }, () => "saw 10")], "each sees the first one's rotation, as one after the other");
+});
+
+test("a session's rotations keep their order: those after one that may rotate it wait for its answer", async () => {
+	const r = recorder({ maxInFlight: 1 }, tinyStore());
+	const first = r.rotate(rotation(id(1), 1)); // 1 -> 2
+	await tick();
+	// While it is in flight: a replay of 1, a rotation of 2 (may rotate: 2 is current once the first
+	// answers), another replay of 1 and another rotation of 2.
+	const later = [1, 2, 1, 2].map((fill, n) => r.rotate({ ...rotation(id(1), fill), successorHash: new Uint8Array(32).fill(20 + n) }));
+	await tick();
+	await r.release();
+	assert.is(r.statements[1]?.length, 2, "the replay before it and the rotation of 2; the two after it wait");
+	await r.release();
+	assert.is(r.statements[2]?.length, 2, "then the two after it together (neither can rotate now)");
+	await r.release();
+	assert.equal((await Promise.all([first, ...later])).map(seen), ["rotated to 2", "saw 2", "rotated to 21", "saw 21", "saw 21"]);
+});
+
+test("after a failed statement its sessions count as not seen: their next rotations go one at a time", async () => {
+	const r = recorder({ maxInFlight: 1 }, tinyStore());
+	const first = r.rotate(rotation(id(1), 1));
+	await tick();
+	const replays = [r.rotate(rotation(id(1), 1)), r.rotate(rotation(id(1), 1))];
+	await tick();
+	r.failNextStatement(new Error("connection reset"));
+	await r.release(); // the first rotates 1 -> 2; both replays go together, in a statement that fails
+	assert.equal(r.statements[1], [id(1), id(1)]);
+	const more = [r.rotate(rotation(id(1), 1)), r.rotate(rotation(id(1), 1))];
+	const settled = Promise.allSettled(replays);
+	await r.release();
+	assert.equal(
+		(await settled).map((o) => o.status),
+		["rejected", "rejected"],
+	);
+	// The failed statement may have committed before its answer was lost: nothing is assumed.
+	assert.equal(r.statements.slice(2), [[id(1)]]);
+	await r.release();
+	assert.equal(r.statements.slice(3), [[id(1)]]);
+	await r.release();
+	assert.equal((await Promise.all([first, ...more])).map(seen), ["rotated to 2", "saw 2", "saw 2"]);
 });
 
 test("a failed statement fails every rotation in it, and only those", async () => {

@@ -25,6 +25,8 @@ export interface DrizzleFixture {
 	 * (separate pools on a server; PGlite has one connection, so there they share it).
 	 */
 	stores(count: number): TokenStore[];
+	/** A store like the main one whose statements a Drizzle logger pushes to `log`. */
+	logged(log: string[]): TokenStore;
 }
 
 /**
@@ -177,6 +179,23 @@ export function storeCases(label: string, fixture: DrizzleFixture, options: { ba
 			if (options.batched) assert.is(seen, hexOf(winner.session?.tokenHash));
 			else assert.ok(seen === hexOf(winner.session?.tokenHash) || seen === hexOf(bytes(2)), "the new state or the statement's snapshot");
 		}
+	});
+
+	test("20 concurrent exchanges of one token: all get the one successor; batched, in 2 statements one after the other, not 20", async () => {
+		const log: string[] = [];
+		const events: TokenEvent[] = [];
+		const service = serviceOn(fixture.logged(log), manualClock(), events);
+		const first = await service.issue({ subject: "burst" });
+		log.length = 0;
+		const results = await Promise.all(Array.from({ length: 20 }, () => service.exchange(first.refreshToken)));
+		assert.is(new Set(results.map((tokens) => tokens.refreshToken)).size, 1);
+		assert.is(events.filter((e) => e.type === "refreshed").length, 1);
+		assert.is(events.filter((e) => e.type === "grace-replayed").length, 19);
+		// Batched: the first rotates alone; the other 19 cannot rotate and share the next statement.
+		// Unbatched: 20 statements sent in parallel, plus one more for each that read the row before
+		// the winner committed (a "stale" view, which the service asks about again).
+		if (options.batched) assert.is(log.length, 2, log.map((query) => query.slice(0, 20)).join(" | "));
+		else assert.ok(log.length >= 20 && log.length <= 40, `${log.length} statements`);
 	});
 
 	test("of 200 concurrent rotations presenting one hash, exactly one rotates", async () => {

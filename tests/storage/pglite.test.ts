@@ -37,6 +37,7 @@ for (const [index, mode] of BATCH_MODES.entries()) {
 		async teardown() {},
 		store: () => main as TokenStore,
 		stores: (count) => Array.from({ length: count }, () => drizzleStore((opened as OpenedStore).db, { batch: mode.batch })),
+		logged: (log) => drizzleStore(drizzle(((opened as OpenedStore).db as unknown as { $client: PGlite }).$client, { logger: { logQuery: (query) => void log.push(query) } }), { batch: mode.batch }),
 	};
 	// The store contract as shipped and the service over the store, the table emptied before every
 	// case. The PGlite instance outlives them (closed by the last suite below).

@@ -64,6 +64,7 @@ if (server !== null) {
 			async teardown() {},
 			store: () => store(0),
 			stores: (count) => Array.from({ length: count }, (_, i) => store(i)),
+			logged: (log) => drizzleStore(drizzle((pools[0] as { client: postgres.Sql }).client, { logger: { logQuery: (query) => void log.push(query) } }), options),
 		};
 		const label = `postgres, ${mode.label}`;
 		// The store contract as shipped and the service over the store, the table emptied before
