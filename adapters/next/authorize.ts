@@ -34,6 +34,9 @@ export async function authorize(verifier: AccessVerifier, request: AccessRequest
  * and never touches the store, so it is safe where cookies cannot be written (a Server
  * Component) and where no database is reachable (middleware, the Edge runtime).
  *
+ * In a route handler pass the `Request` itself: a `{ headers }` object without a method counts
+ * as a GET, so a POST handler that passes only the headers skips the same-origin check.
+ *
  * @example
  * ```ts
  * // app/dashboard/page.tsx (a Server Component)
