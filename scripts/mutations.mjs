@@ -7,6 +7,7 @@
 //
 //   node scripts/mutations.mjs                    # every mutation, a Markdown table at the end
 //   node scripts/mutations.mjs --list             # the mutations, without running anything
+//   node scripts/mutations.mjs --check            # only check that every edit still applies (CI runs this)
 //   node scripts/mutations.mjs --only inv5-issue-cap,http-origin-open
 //   node scripts/mutations.mjs --out mutations.md # the table into a file as well
 //
@@ -145,14 +146,14 @@ const MUTATIONS = [
 		id: "inv4-unkeyed-hash",
 		guards: "invariant 4",
 		what: "tokenHash is a plain SHA-256 (a database reader can test guesses offline)",
-		edits: [{ file: "core/refresh-token.ts", from: "return key === null ? sha256(message) : hmacSha256(key.hashKey, message);", to: "return sha256(message);" }],
+		edits: [{ file: "core/refresh-token.ts", from: "return key === null ? sha256(message) : mac(key.hashMac, message);", to: "return sha256(message);" }],
 		run: [CORE, MODEL],
 	},
 	{
 		id: "inv4-hash-key-is-secret",
 		guards: "invariant 4",
 		what: "the hash key is refresh.secret itself, not a key derived for that one purpose",
-		edits: [{ file: "core/refresh-keys.ts", from: 'hashKey: hmacSha256(secret, utf8("refresh-kit/v2 token hash key")),', to: "hashKey: secret," }],
+		edits: [{ file: "core/refresh-keys.ts", from: 'const hashKey = hmacSha256(secret, utf8("refresh-kit/v2 token hash key"));', to: "const hashKey = secret;" }],
 		run: [CORE],
 	},
 	{
@@ -169,7 +170,7 @@ const MUTATIONS = [
 		id: "inv4-seal-without-presented-secret",
 		guards: "invariant 4",
 		what: "the seal's pad does not depend on the consumed token's secret (the server key alone opens it)",
-		edits: [{ file: "core/refresh-token.ts", from: "return hmacSha256(key.sealKey, concatBytes(SEAL_LABEL, presentedSecret, successorHash));", to: "return hmacSha256(key.sealKey, concatBytes(SEAL_LABEL, successorHash));" }],
+		edits: [{ file: "core/refresh-token.ts", from: "return mac(key.sealMac, concatBytes(SEAL_LABEL, presentedSecret, successorHash));", to: "return mac(key.sealMac, concatBytes(SEAL_LABEL, successorHash));" }],
 		run: [CORE, MODEL],
 	},
 	{
@@ -189,7 +190,7 @@ const MUTATIONS = [
 		id: "inv4-refresh-secret-may-be-signing-key",
 		guards: "invariant 4 (verifiers cannot mint)",
 		what: "refresh.secret may equal the HS256 signing secret every verifier holds",
-		edits: [{ file: "core/refresh-keys.ts", from: "if (signingSecrets.some((signing) => equalBytes(signing, secret))) {", to: "if (false) {" }],
+		edits: [{ file: "core/refresh-keys.ts", from: "if (signingSecrets.some((signing) => sameSecret(signing, secret))) {", to: "if (false) {" }],
 		run: [CORE],
 	},
 	{
@@ -343,7 +344,13 @@ const MUTATIONS = [
 		id: "http-origin-list-ignored",
 		guards: "Origin check",
 		what: "with allowedOrigins set, any Origin passes",
-		edits: [{ file: "adapters/fetch/origin.ts", from: "return allowedOrigins === null ? origin === ownOrigin : allowedOrigins.has(origin);", to: "return allowedOrigins === null ? origin === ownOrigin : true;" }],
+		edits: [
+			{
+				file: "adapters/fetch/origin.ts",
+				from: "return allowedOrigins === null ? ownOrigin !== null && origin === ownOrigin : allowedOrigins.has(origin);",
+				to: "return allowedOrigins === null ? ownOrigin !== null && origin === ownOrigin : true;",
+			},
+		],
 		run: [ADAPTERS],
 	},
 	{
@@ -411,9 +418,9 @@ const MUTATIONS = [
 		what: "the refresh cookie is scoped to / instead of the base path",
 		edits: [
 			{
-				file: "adapters/fetch/hub.ts",
-				from: 'const refreshCookie: CookieAttributes = { path: config.basePath === "" ? "/" : config.basePath, domain: cookie?.domain };',
-				to: 'const refreshCookie: CookieAttributes = { path: "/", domain: cookie?.domain };',
+				file: "adapters/fetch/session-cookies.ts",
+				from: "const refresh: CookieAttributes = { path: cookie.path === undefined ? defaultPath : cookiePath(cookie.path), domain: cookie.domain };",
+				to: 'const refresh: CookieAttributes = { path: "/", domain: cookie.domain };',
 			},
 		],
 		run: [ADAPTERS],
@@ -425,8 +432,8 @@ const MUTATIONS = [
 		edits: [
 			{
 				file: "adapters/fetch/hub.ts",
-				from: "\t\t\tconst lines = [setCookie(cookie.name, tokens.refreshToken, refreshCookie, { expires: tokens.refreshTokenExpiresAt })];",
-				to: "\t\t\tbody.refresh_token = tokens.refreshToken;\n\t\t\tconst lines = [setCookie(cookie.name, tokens.refreshToken, refreshCookie, { expires: tokens.refreshTokenExpiresAt })];",
+				from: "if (cookies === null) body.refresh_token = tokens.refreshToken;",
+				to: "body.refresh_token = tokens.refreshToken;\n\t\tif (cookies === null) body.refresh_token = tokens.refreshToken;",
 			},
 		],
 		run: [ADAPTERS],
@@ -508,8 +515,8 @@ const MUTATIONS = [
 		edits: [
 			{
 				file: "adapters/fetch/hub.ts",
-				from: 'countCookies(request.headers.get("cookie"), cookie.name) > 1) return fail(route.name, "ERR_COOKIE_DUPLICATE");',
-				to: 'countCookies(request.headers.get("cookie"), cookie.name) > 99) return fail(route.name, "ERR_COOKIE_DUPLICATE");',
+				from: 'countCookies(request.headers.get("cookie"), cookie.name) > 1) {',
+				to: 'countCookies(request.headers.get("cookie"), cookie.name) > 99) {',
 			},
 		],
 		run: [ADAPTERS],
@@ -543,12 +550,49 @@ const MUTATIONS = [
 		edits: [{ file: "core/revocation.ts", from: "if (keep !== undefined) return revokeAllBut(context, subject, keep);", to: "void revokeAllBut;" }],
 		run: [CORE, { dir: "tests/adapters", pattern: "^sessions\\.test\\.ts$" }],
 	},
+	// Review of issues 10-17: cookie variants after a settings change, and bursts in the batcher.
+	{
+		id: "cookie-variants-kept",
+		guards: "cookie settings change",
+		what: "a token response sets the cookies without deleting their other variants (old path or domain)",
+		edits: [{ file: "adapters/fetch/session-cookies.ts", from: "return [...staleLines, ...lines];", to: "return lines;" }],
+		run: [{ dir: "tests/adapters", pattern: "^cookie-variants\\.test\\.ts$" }],
+	},
+	{
+		id: "cookie-duplicate-keeps-stale",
+		guards: "cookie settings change",
+		what: "a refused duplicate deletes nothing, so a browser holding an old variant stays refused",
+		edits: [{ file: "adapters/fetch/session-cookies.ts", from: "const lines = cookies?.stale() ?? [];", to: "const lines: string[] = [];" }],
+		run: [{ dir: "tests/adapters", pattern: "^cookie-(variants|shadowing)\\.test\\.ts$" }],
+	},
+	{
+		id: "cookie-duplicate-deletes-current",
+		guards: "cookie shadowing",
+		what: "a refused duplicate deletes the current cookies too (a planted twin would then be the only one)",
+		edits: [{ file: "adapters/fetch/session-cookies.ts", from: "const lines = cookies?.stale() ?? [];", to: "const lines = cookies?.cleared() ?? [];" }],
+		run: [{ dir: "tests/adapters", pattern: "^cookie-(variants|shadowing)\\.test\\.ts$" }],
+	},
+	{
+		id: "batch-burst-serial",
+		guards: "batched rotations",
+		what: "every held rotation of a session waits for the one before it (a burst of N costs N statements)",
+		edits: [{ file: "storage/drizzle/batch.ts", from: "if (current === undefined || sameBytes(entry.rotation.presentedHash, current)) closed.add(entry.key);", to: "closed.add(entry.key);" }],
+		run: [{ dir: "tests/storage", pattern: "^(batch|pglite)\\.test\\.ts$" }],
+	},
+	{
+		id: "batch-order-lost",
+		guards: "batched rotations, invariant 2",
+		what: "rotations held after one that may rotate the session join its statement (they read the state before it)",
+		edits: [{ file: "storage/drizzle/batch.ts", from: "if (current === undefined || sameBytes(entry.rotation.presentedHash, current)) closed.add(entry.key);", to: "if (current === undefined) closed.add(entry.key);" }],
+		run: [{ dir: "tests/storage", pattern: "^(batch|pglite)\\.test\\.ts$" }],
+	},
 ];
 
 function parseArgs(argv) {
-	const args = { only: null, list: false, out: null };
+	const args = { only: null, list: false, check: false, out: null };
 	for (let i = 0; i < argv.length; i++) {
 		if (argv[i] === "--list") args.list = true;
+		else if (argv[i] === "--check") args.check = true;
 		else if (argv[i] === "--only") args.only = new Set(String(argv[++i]).split(","));
 		else if (argv[i] === "--out") args.out = argv[++i];
 		else throw new Error(`unknown argument ${argv[i]} (see the header of scripts/mutations.mjs)`);
@@ -699,6 +743,10 @@ if (args.list) {
 	process.exit(0);
 }
 validate(selected);
+if (args.check) {
+	console.log(`${selected.length} mutations apply to the current tree`);
+	process.exit(0);
+}
 const rows = ["| mutation | guards | what it breaks | result | red tests |", "| --- | --- | --- | --- | --- |"];
 let survived = 0;
 for (const [index, mutation] of selected.entries()) {
