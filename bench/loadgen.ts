@@ -89,9 +89,10 @@ function cookie(head: string, name: string): string | null {
 	while (at >= 0) {
 		const lineEnd = head.indexOf("\r\n", at + 2);
 		const line = head.slice(at + 13, lineEnd < 0 ? undefined : lineEnd).trim();
+		// A token response deletes the cookie's stale variants (empty values) before setting it.
 		if (line.startsWith(`${name}=`)) {
 			const value = line.slice(name.length + 1).split(";", 1)[0] as string;
-			return value === "" ? null : value;
+			if (value !== "") return value;
 		}
 		at = lower.indexOf("\r\nset-cookie:", at + 2);
 	}

@@ -55,11 +55,13 @@ export class HttpClient {
 	}
 }
 
+/** The value `setCookie` sets for `name`; the lines that delete it (stale variants on other paths) are skipped. */
 export function cookieValue(setCookie: string[], name: string): string | null {
 	for (const line of setCookie) {
 		const [pair] = line.split(";", 1);
 		const index = (pair as string).indexOf("=");
-		if ((pair as string).slice(0, index).trim() === name) return (pair as string).slice(index + 1).trim();
+		const value = (pair as string).slice(index + 1).trim();
+		if ((pair as string).slice(0, index).trim() === name && value !== "") return value;
 	}
 	return null;
 }
