@@ -586,6 +586,13 @@ const MUTATIONS = [
 		edits: [{ file: "storage/drizzle/batch.ts", from: "if (current === undefined || sameBytes(entry.rotation.presentedHash, current)) closed.add(entry.key);", to: "if (current === undefined) closed.add(entry.key);" }],
 		run: [{ dir: "tests/storage", pattern: "^(batch|pglite)\\.test\\.ts$" }],
 	},
+	{
+		id: "batch-hold-unbounded",
+		guards: "batched rotations, reliability",
+		what: "a statement that never answers holds its sessions and its slot for good (maxHoldMs ignored)",
+		edits: [{ file: "storage/drizzle/batch.ts", from: "}, options.maxHoldMs);", to: "}, options.maxHoldMs * 1000);" }],
+		run: [{ dir: "tests/storage", pattern: "^batch\\.test\\.ts$" }],
+	},
 ];
 
 function parseArgs(argv) {

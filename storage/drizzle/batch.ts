@@ -21,12 +21,21 @@ export interface RotationBatchOptions {
 	 * of a millisecond waits about one.
 	 */
 	waitMs?: number;
+	/**
+	 * How long a statement that has not answered keeps back the later rotations of its sessions
+	 * and its place among `maxInFlight`, in ms. Past it they go without waiting for its answer (as
+	 * they would without batching; the service handles the overlap), so one statement stuck on a
+	 * connection that is being re-established cannot hold a session's retries past `reuseGrace`.
+	 * Default 1000.
+	 */
+	maxHoldMs?: number;
 }
 
 export interface ResolvedBatchOptions {
 	maxInFlight: number;
 	maxSize: number;
 	waitMs: number;
+	maxHoldMs: number;
 }
 
 /** How a batch is executed: one rotation alone, or several in one statement (answers in input order). */
@@ -49,11 +58,12 @@ interface Waiting {
  */
 export function resolveBatchOptions(option: RotationBatchOptions | boolean | undefined, connections: number): ResolvedBatchOptions | null | "invalid" {
 	if (option === false) return null;
-	const { maxInFlight = connections, maxSize = 64, waitMs = 0 } = option === true || option === undefined ? {} : option;
+	const { maxInFlight = connections, maxSize = 64, waitMs = 0, maxHoldMs = 1000 } = option === true || option === undefined ? {} : option;
 	if (!Number.isSafeInteger(maxInFlight) || maxInFlight < 1 || maxInFlight > 1000) return "invalid";
 	if (!Number.isSafeInteger(maxSize) || maxSize < 1 || maxSize > 1000) return "invalid";
 	if (typeof waitMs !== "number" || !Number.isFinite(waitMs) || waitMs < 0 || waitMs > 1000) return "invalid";
-	return { maxInFlight, maxSize, waitMs };
+	if (typeof maxHoldMs !== "number" || !Number.isFinite(maxHoldMs) || maxHoldMs < 1 || maxHoldMs > 60_000) return "invalid";
+	return { maxInFlight, maxSize, waitMs, maxHoldMs };
 }
 
 /**
@@ -73,8 +83,9 @@ export function createRotationBatcher(options: ResolvedBatchOptions, run: BatchR
 	let waiting: Waiting[] = [];
 	let scheduled = false;
 	let statements = 0;
-	/** Sessions with a rotation in a statement that has not answered yet. */
-	const inFlight = new Set<string>();
+	/** Sessions with a rotation in a statement that has not answered yet, and which statement (its number). */
+	const inFlight = new Map<string, number>();
+	let numbered = 0;
 	/**
 	 * The current token hash of a session as the last answer about it showed it, kept only while
 	 * rotations of it are held or in flight. Only a guess (another process may rotate the
@@ -110,11 +121,26 @@ export function createRotationBatcher(options: ResolvedBatchOptions, run: BatchR
 			}
 			waiting = held;
 			if (batch.length === 0) return;
-			for (const key of taken) inFlight.add(key);
+			const statement = ++numbered;
+			for (const key of taken) inFlight.set(key, statement);
 			statements++;
-			void execute(batch).finally(function settled(): void {
+			let holding = true;
+			/** Frees the statement's slot and its sessions (once: at its answer, or at maxHoldMs). */
+			function letGo(): void {
+				if (!holding) return;
+				holding = false;
 				statements--;
-				for (const key of taken) inFlight.delete(key);
+				for (const key of taken) if (inFlight.get(key) === statement) inFlight.delete(key);
+			}
+			const timer = setTimeout(function heldTooLong(): void {
+				letGo();
+				if (waiting.length > 0) flush();
+			}, options.maxHoldMs);
+			// Node: a pending hold must not keep the process alive (other runtimes return a number).
+			(timer as { unref?: () => void }).unref?.();
+			void execute(batch).finally(function settled(): void {
+				clearTimeout(timer);
+				letGo();
 				forgetIdle(taken);
 				if (waiting.length > 0) flush();
 			});

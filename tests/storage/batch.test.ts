@@ -62,7 +62,7 @@ function recorder(options: Partial<ResolvedBatchOptions> = {}, answerAll: (rotat
 		});
 	}
 	const rotate = createRotationBatcher(
-		{ maxInFlight: 1, maxSize: 64, waitMs: 0, ...options },
+		{ maxInFlight: 1, maxSize: 64, waitMs: 0, maxHoldMs: 60_000, ...options },
 		{
 			one: (r) => hold([r.sessionId], () => answerAll([r])[0] as RotationResult),
 			many: (rs) =>
@@ -261,12 +261,27 @@ test("waitMs holds a statement for that long so that later rotations join it", a
 	assert.is((await Promise.all(all)).length, 2);
 });
 
+test("a statement that does not answer within maxHoldMs stops holding back its session and its slot; its answer still reaches its caller", async () => {
+	const r = recorder({ maxInFlight: 1, maxHoldMs: 30 }, tinyStore());
+	const stuck = r.rotate(rotation(id(1), 1)); // 1 -> 2, on a connection that hangs
+	await tick();
+	const retry = r.rotate({ ...rotation(id(1), 1), successorHash: new Uint8Array(32).fill(7) });
+	const other = r.rotate(rotation(id(2), 1));
+	await tick();
+	assert.equal(r.statements, [[id(1)]], "held while the first may still answer");
+	await new Promise((resolve) => setTimeout(resolve, 60));
+	assert.equal(r.statements.slice(1), [[id(1), id(2)]], "past maxHoldMs both go, without waiting for the stuck one");
+	await r.release(); // the stuck one answers at last
+	await r.release();
+	assert.equal((await Promise.all([stuck, retry, other])).map(seen), ["rotated to 2", "saw 2", "rotated to 2"]);
+});
+
 test("options: defaults from the pool, and out-of-range values refused", () => {
-	assert.equal(resolveBatchOptions(undefined, 10), { maxInFlight: 10, maxSize: 64, waitMs: 0 });
-	assert.equal(resolveBatchOptions(true, 1), { maxInFlight: 1, maxSize: 64, waitMs: 0 });
+	assert.equal(resolveBatchOptions(undefined, 10), { maxInFlight: 10, maxSize: 64, waitMs: 0, maxHoldMs: 1000 });
+	assert.equal(resolveBatchOptions(true, 1), { maxInFlight: 1, maxSize: 64, waitMs: 0, maxHoldMs: 1000 });
 	assert.is(resolveBatchOptions(false, 10), null);
-	assert.equal(resolveBatchOptions({ maxInFlight: 3, maxSize: 5, waitMs: 0.5 }, 10), { maxInFlight: 3, maxSize: 5, waitMs: 0.5 });
-	for (const bad of [{ maxInFlight: 0 }, { maxSize: 0 }, { maxSize: 1.5 }, { waitMs: -1 }, { waitMs: Number.NaN }, { maxInFlight: 1001 }]) {
+	assert.equal(resolveBatchOptions({ maxInFlight: 3, maxSize: 5, waitMs: 0.5, maxHoldMs: 250 }, 10), { maxInFlight: 3, maxSize: 5, waitMs: 0.5, maxHoldMs: 250 });
+	for (const bad of [{ maxInFlight: 0 }, { maxSize: 0 }, { maxSize: 1.5 }, { waitMs: -1 }, { waitMs: Number.NaN }, { maxInFlight: 1001 }, { maxHoldMs: 0 }, { maxHoldMs: 60_001 }]) {
 		assert.is(resolveBatchOptions(bad, 10), "invalid", JSON.stringify(bad));
 	}
 });
