@@ -3,7 +3,7 @@
 // and the shared cookie definition with the route handlers (cookie.path).
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import type { HttpErrorEvent } from "../../adapters/fetch/types.js";
+import type { CookieOptions, HttpErrorEvent } from "../../adapters/fetch/types.js";
 import { createNextHandlers, createNextProxy } from "../../adapters/next/index.js";
 import type { NextProxyOptions } from "../../adapters/next/types.js";
 import { memoryStore } from "../../storage/memory/index.js";
@@ -315,6 +315,16 @@ test("an exception that is no TokenError: passed through (never a 500 on every p
 	assertUntouched(await failing(page("/me", "__Host-rk=x")));
 });
 
+/** The Set-Cookie lines of a login through handlers with `cookie`, as [name, path, "set" | "deleted"]. */
+async function loginLines(service: Parameters<typeof createNextHandlers>[0], cookie: CookieOptions): Promise<string[][]> {
+	const handlers = createNextHandlers(service, { authenticate: testAuthenticate, cookie });
+	const login = await handlers.POST(new Request(`${ORIGIN}/auth/login`, { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded", Origin: ORIGIN }, body: new URLSearchParams(DEMO_USER) }));
+	return login.headers
+		.getSetCookie()
+		.map(parseSetCookie)
+		.map((line) => [line.name, line.attributes.get("path") ?? "", line.value === "" ? "deleted" : "set"]);
+}
+
 test("the route handlers and the proxy share one cookie definition: cookie.path, and the old path retired", async () => {
 	const s = setup();
 	const session = await login(s);
@@ -344,33 +354,17 @@ test("the route handlers and the proxy share one cookie definition: cookie.path,
 	assert.ok(cleared.every((line) => line.includes("Max-Age=0")));
 	// Without cookie.path: Path=/auth, and the variant an earlier cookie.path "/" may have left is
 	// deleted first (so a client keeping cookies by name only still ends with the new one).
-	const plain = createNextHandlers(s.h.service, { authenticate: testAuthenticate, cookie: { name: "rk", accessTokenName: "at" } });
-	const plainLogin = await plain.POST(new Request(`${ORIGIN}/auth/login`, { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded", Origin: ORIGIN }, body: new URLSearchParams(DEMO_USER) }));
-	assert.equal(
-		plainLogin.headers
-			.getSetCookie()
-			.map(parseSetCookie)
-			.map((line) => [line.name, line.attributes.get("path"), line.value === "" ? "deleted" : "set"]),
-		[
-			["rk", "/", "deleted"],
-			["rk", "/auth", "set"],
-			["at", "/", "set"],
-		],
-	);
+	assert.equal(await loginLines(s.h.service, { name: "rk", accessTokenName: "at" }), [
+		["rk", "/", "deleted"],
+		["rk", "/auth", "set"],
+		["at", "/", "set"],
+	]);
 	// Moved to cookie.path "/": the one on /auth is deleted.
-	const moved = createNextHandlers(s.h.service, { authenticate: testAuthenticate, cookie: { name: "rk", accessTokenName: "at", path: "/" } });
-	const movedLogin = await moved.POST(new Request(`${ORIGIN}/auth/login`, { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded", Origin: ORIGIN }, body: new URLSearchParams(DEMO_USER) }));
-	assert.equal(
-		movedLogin.headers
-			.getSetCookie()
-			.map(parseSetCookie)
-			.map((line) => [line.name, line.attributes.get("path"), line.value === "" ? "deleted" : "set"]),
-		[
-			["rk", "/auth", "deleted"],
-			["rk", "/", "set"],
-			["at", "/", "set"],
-		],
-	);
+	assert.equal(await loginLines(s.h.service, { name: "rk", accessTokenName: "at", path: "/" }), [
+		["rk", "/auth", "deleted"],
+		["rk", "/", "set"],
+		["at", "/", "set"],
+	]);
 });
 
 test("options: checked once, ERR_CONFIG_INVALID", async () => {
