@@ -576,14 +576,14 @@ const MUTATIONS = [
 		id: "batch-burst-serial",
 		guards: "batched rotations",
 		what: "every held rotation of a session waits for the one before it (a burst of N costs N statements)",
-		edits: [{ file: "storage/drizzle/batch.ts", from: "if (current === undefined || sameBytes(entry.rotation.presentedHash, current)) closed.add(entry.key);", to: "closed.add(entry.key);" }],
+		edits: [{ file: "storage/drizzle/batch.ts", from: "if (current === undefined || constantTimeEqual(entry.rotation.presentedHash, current)) closed.add(entry.key);", to: "closed.add(entry.key);" }],
 		run: [{ dir: "tests/storage", pattern: "^(batch|pglite)\\.test\\.ts$" }],
 	},
 	{
 		id: "batch-order-lost",
 		guards: "batched rotations, invariant 2",
 		what: "rotations held after one that may rotate the session join its statement (they read the state before it)",
-		edits: [{ file: "storage/drizzle/batch.ts", from: "if (current === undefined || sameBytes(entry.rotation.presentedHash, current)) closed.add(entry.key);", to: "if (current === undefined) closed.add(entry.key);" }],
+		edits: [{ file: "storage/drizzle/batch.ts", from: "if (current === undefined || constantTimeEqual(entry.rotation.presentedHash, current)) closed.add(entry.key);", to: "if (current === undefined) closed.add(entry.key);" }],
 		run: [{ dir: "tests/storage", pattern: "^(batch|pglite)\\.test\\.ts$" }],
 	},
 	{

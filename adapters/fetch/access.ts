@@ -3,7 +3,7 @@
 // answer when that fails (RFC 6750 §3). Verification only: never the store. Web platform only.
 import type { AccessClaims } from "../../core/access-token.js";
 import { isTokenError, TokenError, type TokenErrorCode } from "../../core/errors.js";
-import { COOKIE_NAME, countCookies, readCookie } from "./cookies.js";
+import { COOKIE_NAME, scanCookie } from "./cookies.js";
 import { isAllowedOrigin, isUnsafeMethod, originOf, resolveAllowedOrigins } from "./origin.js";
 import { problem, standardProblem, toFetchResponse } from "./responses.js";
 import type { AccessRequest, AccessVerifier, AuthorizeOptions, AuthorizeResult, HeadersLike, HubResponse } from "./types.js";
@@ -146,9 +146,8 @@ export function extractAccessToken(headers: HeadersLike, cookieName: string | un
 	}
 	// Another scheme (Basic, …) carries no bearer token: the same as none.
 	if (cookieName === undefined) return NO_TOKEN;
-	const cookies = headers.get("cookie");
-	if (countCookies(cookies, cookieName) > 1) return { token: null, from: null, problem: "duplicate-cookie" };
-	const token = readCookie(cookies, cookieName);
+	const { value: token, count } = scanCookie(headers.get("cookie"), cookieName);
+	if (count > 1) return { token: null, from: null, problem: "duplicate-cookie" };
 	return token === null ? NO_TOKEN : { token, from: "cookie", problem: null };
 }
 

@@ -2,6 +2,9 @@
 
 /** RFC 6265 §4.1.1 cookie-name (an HTTP token). */
 export const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// RFC 6265bis §4.1.3.2 (browsers match the prefix in any case): a `__Host-` cookie is stored only
+// host-only (no `Domain`) on `Path=/`, else dropped without a word.
+export const HOST_PREFIX = /^__host-/i;
 const COOKIE_VALUE = /^[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]*$/;
 // Browsers cap cookie lifetimes at 400 days; a session without expiry gets the cap.
 const MAX_COOKIE_AGE = 400 * 86_400;
@@ -33,7 +36,8 @@ export function countCookies(header: string | null, name: string): number {
 	return scanCookie(header, name).count;
 }
 
-function scanCookie(header: string | null, name: string): { value: string | null; count: number } {
+/** One pass over the Cookie header: how many cookies of this name it carries, and the first one's value ({@link readCookie} and {@link countCookies} in one). */
+export function scanCookie(header: string | null, name: string): { value: string | null; count: number } {
 	let value: string | null = null;
 	let count = 0;
 	if (header === null) return { value, count };

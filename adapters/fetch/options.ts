@@ -1,6 +1,6 @@
 // The handler options, checked once when a handler is created (ERR_CONFIG_INVALID otherwise).
 import { TokenError } from "../../core/errors.js";
-import { COOKIE_NAME } from "./cookies.js";
+import { COOKIE_NAME, HOST_PREFIX } from "./cookies.js";
 import { resolveAllowedOrigins } from "./origin.js";
 import { isUnderBasePath, isValidBasePath, normalizeBasePath } from "./paths.js";
 import type { CookieOptions, FetchHandlerOptions } from "./types.js";
@@ -36,9 +36,6 @@ export function resolveHttpOptions(options: FetchHandlerOptions): ResolvedHttpOp
 	return { basePath: normalizeBasePath(basePath), authenticate: options.authenticate, cookie, allowedOrigins, maxBodyBytes, onError: options.onError, sessions: options.sessions === true };
 }
 
-// RFC 6265bis §4.1.3.2 (browsers match the prefix in any case): a `__Host-` cookie must have
-// `Path=/` and no `Domain`, or the browser drops it without a word.
-const HOST_PREFIX = /^__host-/i;
 const DOMAIN = /^\.?[A-Za-z0-9.-]+$/;
 
 function checkCookieOptions(cookie: CookieOptions, basePath: string): void {

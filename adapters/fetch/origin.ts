@@ -4,7 +4,7 @@
 import { canonicalOrigin } from "../../core/origin.js";
 import type { HeadersLike } from "./types.js";
 
-export { canonicalOrigin, originOf } from "../../core/origin.js";
+export { originOf } from "../../core/origin.js";
 
 // RFC 9110 §9.2.1: the methods defined as safe. Anything else (POST, PUT, PATCH, DELETE, and any
 // extension method) changes state and, when a cookie authenticates it, needs the origin check.

@@ -2,7 +2,7 @@
 // Next.js proxy share this one definition of names, paths, domain and lifetimes, so a cookie the
 // proxy sets is exactly the one the routes read, replace and clear.
 import type { TokenSet } from "../../core/types.js";
-import { type CookieAttributes, clearCookie, setCookie } from "./cookies.js";
+import { type CookieAttributes, clearCookie, HOST_PREFIX, setCookie } from "./cookies.js";
 import type { CookieOptions, HubResponse } from "./types.js";
 
 /** Writes the refresh-token cookie and, when configured, the access-token cookie. */
@@ -19,10 +19,6 @@ export interface SessionCookies {
 	 */
 	stale(): string[];
 }
-
-// RFC 6265bis §4.1.3.2: browsers store a `__Host-` cookie only host-only on Path=/, so it has no
-// other variant to delete (a Domain on its deleting line would even get that line dropped).
-const HOST_PREFIX = /^__host-/i;
 
 /**
  * The cookies of cookie mode for a normalized base path ("" for the root).
@@ -80,6 +76,7 @@ export function sessionCookies(cookie: CookieOptions, basePath: string): Session
  * leading dot ignored, so no line can ever delete the cookie set next to it.
  */
 function variants(name: string, current: CookieAttributes, paths: readonly string[], domains: readonly (string | undefined)[]): string[] {
+	// A `__Host-` cookie has no other variant to delete (a Domain on its deleting line would even get that line dropped).
 	if (HOST_PREFIX.test(name)) return [];
 	const seen = new Set([variantKey(current)]);
 	const lines: string[] = [];

@@ -3,7 +3,7 @@
 // It imports nothing from `next`: a web Request in, the Response Next's own NextResponse builds out.
 import { isTokenError, type TokenErrorCode } from "../../core/errors.js";
 import type { TokenSet } from "../../core/types.js";
-import { countCookies, readCookie, replaceCookies } from "../fetch/cookies.js";
+import { replaceCookies, scanCookie } from "../fetch/cookies.js";
 import { isAllowedOrigin, isUnsafeMethod } from "../fetch/origin.js";
 import { isUnderBasePath } from "../fetch/paths.js";
 import { createErrorResponder } from "../fetch/responses.js";
@@ -102,15 +102,14 @@ export function createNextProxy(service: NextProxyService, options: NextProxyOpt
 		// Two cookies of one name (one planted by a sibling subdomain, say) are never resolved by
 		// picking one: no refresh, and the route's own check decides. Our own variants left by a
 		// changed cookie.path or cookie.domain are deleted meanwhile, so the next request works.
-		const refreshCookies = countCookies(header, cookies.refreshName);
-		if (refreshCookies > 1 || countCookies(header, accessName) > 1) return continueToRoute({ setCookie: cookies.stale() });
-		if (refreshCookies === 0) return continueToRoute();
-		const refreshToken = readCookie(header, cookies.refreshName);
+		const { value: refreshToken, count: refreshCookies } = scanCookie(header, cookies.refreshName);
+		const { value: accessToken, count: accessCookies } = scanCookie(header, accessName);
+		if (refreshCookies > 1 || accessCookies > 1) return continueToRoute({ setCookie: cookies.stale() });
 		if (refreshToken === null) return continueToRoute();
 		// An unsafe method from another origin (SameSite=Strict already keeps cross-site requests
 		// out; this covers same-site ones) is left to the route's own origin check.
 		if (isUnsafeMethod(request.method) && !isAllowedOrigin(request.headers, url.origin, http.allowedOrigins)) return continueToRoute();
-		if (await isFresh(readCookie(header, accessName), isPrefetch(request.headers))) return continueToRoute();
+		if (await isFresh(accessToken, isPrefetch(request.headers))) return continueToRoute();
 		let tokens: TokenSet;
 		try {
 			tokens = await service.exchange(refreshToken);

@@ -2,6 +2,7 @@
 // (one round trip, one commit) instead of one each, while every caller still gets exactly its own
 // RotationResult. The statement and the reading of its rows are the store's (statements.ts,
 // store.ts); this module only decides which rotations go together and hands each caller its answer.
+import { constantTimeEqual } from "../../core/crypto.js";
 import type { RotationResult, TokenRotation } from "../../core/port.js";
 
 /** The `batch` option of {@link drizzleStore}. */
@@ -83,9 +84,8 @@ export function createRotationBatcher(options: ResolvedBatchOptions, run: BatchR
 	let waiting: Waiting[] = [];
 	let scheduled = false;
 	let statements = 0;
-	/** Sessions with a rotation in a statement that has not answered yet, and which statement (its number). */
-	const inFlight = new Map<string, number>();
-	let numbered = 0;
+	/** Sessions with a rotation in a statement that still holds them (not answered, not past maxHoldMs). */
+	const inFlight = new Set<string>();
 	/**
 	 * The current token hash of a session as the last answer about it showed it, kept only while
 	 * rotations of it are held or in flight. Only a guess (another process may rotate the
@@ -115,14 +115,13 @@ export function createRotationBatcher(options: ResolvedBatchOptions, run: BatchR
 					continue;
 				}
 				const current = lastSeen.get(entry.key);
-				if (current === undefined || sameBytes(entry.rotation.presentedHash, current)) closed.add(entry.key);
+				if (current === undefined || constantTimeEqual(entry.rotation.presentedHash, current)) closed.add(entry.key);
 				batch.push(entry);
 				taken.add(entry.key);
 			}
 			waiting = held;
 			if (batch.length === 0) return;
-			const statement = ++numbered;
-			for (const key of taken) inFlight.set(key, statement);
+			for (const key of taken) inFlight.add(key);
 			statements++;
 			let holding = true;
 			/** Frees the statement's slot and its sessions (once: at its answer, or at maxHoldMs). */
@@ -130,7 +129,7 @@ export function createRotationBatcher(options: ResolvedBatchOptions, run: BatchR
 				if (!holding) return;
 				holding = false;
 				statements--;
-				for (const key of taken) if (inFlight.get(key) === statement) inFlight.delete(key);
+				for (const key of taken) inFlight.delete(key);
 			}
 			const timer = setTimeout(function heldTooLong(): void {
 				letGo();
@@ -155,27 +154,25 @@ export function createRotationBatcher(options: ResolvedBatchOptions, run: BatchR
 
 	/** Records each session's token hash after the statement: a rotation's successor, else the view it read. */
 	function learn(batch: readonly Waiting[], results: readonly RotationResult[]): void {
+		const rotated = new Set<string>();
 		for (let i = 0; i < batch.length; i++) {
 			const result = results[i] as RotationResult;
+			if (!result.rotated) continue;
+			rotated.add((batch[i] as Waiting).key);
+			lastSeen.set((batch[i] as Waiting).key, result.session.tokenHash);
+		}
+		for (let i = 0; i < batch.length; i++) {
 			const key = (batch[i] as Waiting).key;
-			const hash = result.session?.tokenHash;
-			if (result.rotated && hash !== undefined) lastSeen.set(key, hash);
-			else if (hash instanceof Uint8Array && !batch.some((other, j) => other.key === key && (results[j] as RotationResult).rotated)) lastSeen.set(key, hash);
+			const session = (results[i] as RotationResult).session;
+			if (session !== null && !rotated.has(key)) lastSeen.set(key, session.tokenHash);
 		}
 	}
 
 	async function execute(batch: Waiting[]): Promise<void> {
 		try {
-			if (batch.length === 1) {
-				const only = batch[0] as Waiting;
-				const result = await run.one(only.rotation);
-				learn(batch, [result]);
-				only.resolve(result);
-				return;
-			}
 			// Stable: the rows of one session keep their order.
-			batch.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-			const results = await run.many(batch.map((entry) => entry.rotation));
+			if (batch.length > 1) batch.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+			const results = batch.length === 1 ? [await run.one((batch[0] as Waiting).rotation)] : await run.many(batch.map((entry) => entry.rotation));
 			learn(batch, results);
 			for (let i = 0; i < batch.length; i++) (batch[i] as Waiting).resolve(results[i] as RotationResult);
 		} catch (error) {
@@ -193,12 +190,4 @@ export function createRotationBatcher(options: ResolvedBatchOptions, run: BatchR
 			schedule();
 		});
 	};
-}
-
-/** Byte equality without an early exit (the hashes are keyed, but there is no reason to time them). */
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-	if (a.length !== b.length) return false;
-	let difference = 0;
-	for (let i = 0; i < a.length; i++) difference |= (a[i] as number) ^ (b[i] as number);
-	return difference === 0;
 }

@@ -1,6 +1,7 @@
 // The row mapping: one declared list of the session columns, from which the hand-written
 // statements' column text and the readers of their rows are generated, so that a column cannot
 // be added to one and forgotten in the other (and no position is ever written by hand).
+import { encodeHexLowerCase } from "@oslojs/encoding";
 import type { SessionRecord, TokenRotation } from "../../core/port.js";
 import { sooner } from "../../core/session.js";
 import { plainBytes, type RefreshKitSessionRow, refreshKitSessions as sessions } from "./schema.js";
@@ -162,14 +163,6 @@ export function isoOrNull(date: Date | null): string | null {
 	return date === null ? null : date.toISOString();
 }
 
-const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, "0"));
-
-function hex(bytes: Uint8Array): string {
-	let out = "";
-	for (let i = 0; i < bytes.length; i++) out += HEX[bytes[i] as number];
-	return out;
-}
-
 /** A PostgreSQL array literal of values with no quote or backslash in them (uuids, hex, ISO times); null is NULL. */
 function arrayLiteral(values: readonly (string | null)[]): string {
 	return `{${values.map((value) => (value === null ? "NULL" : `"${value}"`)).join(",")}}`;
@@ -179,9 +172,9 @@ function arrayLiteral(values: readonly (string | null)[]): string {
 export function batchParams(rotations: readonly TokenRotation[]) {
 	return {
 		ids: arrayLiteral(rotations.map((rotation) => rotation.sessionId)),
-		presentedHashes: arrayLiteral(rotations.map((rotation) => hex(rotation.presentedHash))),
-		successorHashes: arrayLiteral(rotations.map((rotation) => hex(rotation.successorHash))),
-		sealedSuccessors: arrayLiteral(rotations.map((rotation) => hex(rotation.sealedSuccessor))),
+		presentedHashes: arrayLiteral(rotations.map((rotation) => encodeHexLowerCase(rotation.presentedHash))),
+		successorHashes: arrayLiteral(rotations.map((rotation) => encodeHexLowerCase(rotation.successorHash))),
+		sealedSuccessors: arrayLiteral(rotations.map((rotation) => encodeHexLowerCase(rotation.sealedSuccessor))),
 		nows: arrayLiteral(rotations.map((rotation) => iso(rotation.now))),
 		idleExpiries: arrayLiteral(rotations.map((rotation) => isoOrNull(rotation.idleExpiresAt))),
 	};

@@ -52,12 +52,17 @@ export interface DrizzleStoreOptions {
  * const service = createTokenService({ store: drizzleStore(db), keys: { secret }, issuer, audience });
  * ```
  */
+/** A rotation statement's answer row: the "rotated" flag at `at - 1`, then the session's columns from `at`. */
+function readRotation(row: readonly unknown[], at: number, rotation: TokenRotation): RotationResult {
+	return row[at - 1] === true ? { rotated: true, session: readRotatedSession(row, at, rotation) } : { rotated: false, session: readSession(row, at) };
+}
+
 export function drizzleStore(db: DrizzleDatabase, options: DrizzleStoreOptions = {}): TokenStore {
 	assertSupportedDatabase(db);
 	const retries = options.retries ?? 5;
 	if (!Number.isSafeInteger(retries) || retries < 0) throw new TokenError("ERR_CONFIG_INVALID", "drizzleStore: retries must be a non-negative integer");
 	const batch = resolveBatchOptions(options.batch, connectionCount(db));
-	if (batch === "invalid") throw new TokenError("ERR_CONFIG_INVALID", "drizzleStore: batch must be a boolean or { maxInFlight: 1 to 1000, maxSize: 1 to 1000, waitMs: 0 to 1000 }");
+	if (batch === "invalid") throw new TokenError("ERR_CONFIG_INVALID", "drizzleStore: batch must be a boolean or { maxInFlight: 1 to 1000, maxSize: 1 to 1000, waitMs: 0 to 1000, maxHoldMs: 1 to 60000 }");
 	const q = prepareStatements(db);
 
 	function retrying<T>(operation: () => Promise<T>): Promise<T> {
@@ -77,7 +82,7 @@ export function drizzleStore(db: DrizzleDatabase, options: DrizzleStoreOptions =
 		);
 		const row = rows[0];
 		if (row === undefined) return { rotated: false, session: null };
-		return row[0] === true ? { rotated: true, session: readRotatedSession(row, 1, rotation) } : { rotated: false, session: readSession(row, 1) };
+		return readRotation(row, 1, rotation);
 	}
 
 	async function rotateMany(rotations: readonly TokenRotation[]): Promise<RotationResult[]> {
@@ -86,7 +91,7 @@ export function drizzleStore(db: DrizzleDatabase, options: DrizzleStoreOptions =
 		for (const row of rows) {
 			const index = (row[0] as number) - 1;
 			const rotation = rotations[index] as TokenRotation;
-			results[index] = row[1] === true ? { rotated: true, session: readRotatedSession(row, 2, rotation) } : { rotated: false, session: readSession(row, 2) };
+			results[index] = readRotation(row, 2, rotation);
 		}
 		return results;
 	}
