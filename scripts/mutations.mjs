@@ -509,6 +509,20 @@ const MUTATIONS = [
 		run: [ADAPTERS],
 	},
 	{
+		id: "http-cookie-duplicate-access",
+		guards: "cookie shadowing",
+		what: "the access check takes the first of two access-token cookies",
+		edits: [{ file: "adapters/fetch/access.ts", from: 'if (count > 1) return { token: null, from: null, problem: "duplicate-cookie" };', to: 'if (count > 99) return { token: null, from: null, problem: "duplicate-cookie" };' }],
+		run: [ADAPTERS],
+	},
+	{
+		id: "proxy-cookie-duplicate",
+		guards: "cookie shadowing",
+		what: "the Next.js proxy refreshes with the first of two refresh cookies",
+		edits: [{ file: "adapters/next/proxy.ts", from: "if (refreshCookies > 1 || accessCookies > 1)", to: "if (refreshCookies > 99 || accessCookies > 99)" }],
+		run: [ADAPTERS],
+	},
+	{
 		id: "http-cookie-duplicate-hub",
 		guards: "cookie shadowing",
 		what: "the hub's auth routes do not refuse two refresh cookies",
