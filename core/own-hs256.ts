@@ -5,11 +5,10 @@
 // verdict and the error exactly as before. So it must never accept what jose would refuse: each
 // check below is jose's own, or stricter (canonical base64url, the exact protected header).
 import type { AccessClaims, VerifySettings } from "./access-token.js";
-import { constantTimeEqual, decodeBase64url, encodeBase64url, type MacKey, mac } from "./crypto.js";
+import { constantTimeEqual, decodeBase64url, type MacKey, mac, utf8 } from "./crypto.js";
 
 const REQUIRED = ["sub", "exp", "iat", "jti", "sid", "aud", "iss"] as const;
 const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true });
-const encoder = new TextEncoder();
 
 /**
  * The claims of `token` when it carries one of `keys`' exact protected headers (so alg HS256, its
@@ -22,11 +21,10 @@ export function verifyOwnHs256(token: string, keys: ReadonlyMap<string, MacKey>,
 	if (headerEnd < 0 || payloadEnd < 0 || token.indexOf(".", payloadEnd + 1) >= 0) return null;
 	const key = keys.get(token.slice(0, headerEnd));
 	if (key === undefined) return null;
-	// RFC 7515 §5.2: the MAC over the JWS signing input; comparing the canonical encodings is
-	// comparing the bytes (there is one encoding of 32 bytes), in constant time.
-	const expected = encoder.encode(encodeBase64url(mac(key, encoder.encode(token.slice(0, payloadEnd)))));
-	const presented = encoder.encode(token.slice(payloadEnd + 1));
-	if (presented.length !== expected.length || !constantTimeEqual(presented, expected)) return null;
+	// RFC 7515 §5.2: the MAC over the JWS signing input, compared in constant time. The decoder
+	// accepts only the canonical encoding, so equal bytes mean the one spelling jose would accept.
+	const presented = decodeBase64url(token, payloadEnd + 1);
+	if (presented === null || !constantTimeEqual(presented, mac(key, utf8(token.slice(0, payloadEnd))))) return null;
 	const bytes = decodeBase64url(token.slice(headerEnd + 1, payloadEnd));
 	if (bytes === null) return null;
 	let claims: unknown;

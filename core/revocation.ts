@@ -4,7 +4,8 @@ import { constantTimeEqual } from "./crypto.js";
 import { TokenError } from "./errors.js";
 import type { RevocationReason } from "./events.js";
 import { parseRefreshToken } from "./refresh-token.js";
-import { isLiveAt, isSessionId, isUnexpiredAt } from "./session.js";
+import { isSessionId, isUnexpiredAt } from "./session.js";
+import { findLiveSession, subjectOption } from "./session-lookup.js";
 import { MAX_LIST_LIMIT, type RevokeSessionOptions, type RevokeSubjectOptions } from "./types.js";
 import { validateSubject } from "./validate.js";
 import { isGracePredecessor, respondToReuse } from "./verdict.js";
@@ -45,13 +46,10 @@ export async function revokeByToken(context: ServiceContext, refreshToken: strin
  */
 export async function revokeSessionById(context: ServiceContext, sessionId: string, options: RevokeSessionOptions = {}): Promise<boolean> {
 	if (typeof sessionId !== "string" || sessionId.length === 0) throw new TokenError("ERR_INPUT_INVALID", "sessionId must be a non-empty string");
-	const owner = ownerOf(options);
+	const owner = subjectOption("revokeSession", options);
 	if (!isSessionId(sessionId)) return false;
 	const id = sessionId.toLowerCase();
-	if (owner !== undefined) {
-		const session = await context.storeCall("findSession", () => context.store.findSession(id));
-		if (session === null || session.subject !== owner || !isLiveAt(session, context.now())) return false;
-	}
+	if (owner !== undefined && (await findLiveSession(context, id, owner)) === null) return false;
 	return revokeById(context, id, "admin");
 }
 
@@ -89,13 +87,6 @@ async function revokeAllBut(context: ServiceContext, subject: string, keep: stri
 		total += revoked;
 		if (live.length < MAX_LIST_LIMIT || revoked === 0) return total;
 	}
-}
-
-function ownerOf(options: RevokeSessionOptions): string | undefined {
-	if (typeof options !== "object" || options === null) throw new TokenError("ERR_INPUT_INVALID", "revokeSession: options must be { subject? }");
-	const { subject } = options;
-	if (subject !== undefined) validateSubject(subject);
-	return subject;
 }
 
 function keptSessionOf(options: RevokeSubjectOptions): string | undefined {

@@ -15,7 +15,7 @@ const ROTATION_ATTEMPTS = 3;
  * tokens from the signing key unless refresh.secret was set, so a service that only verifies HS256
  * access tokens could compute one from any access token's `sid`. One extra lookup, v1 tokens only.
  */
-export async function refuseV1ReuseSession(context: ServiceContext, sessionId: string): Promise<void> {
+async function refuseV1ReuseSession(context: ServiceContext, sessionId: string): Promise<void> {
 	const session = await context.storeCall("findSession", () => context.store.findSession(sessionId));
 	if (session?.mode === "reuse") throw new TokenError("ERR_TOKEN_EXPIRED", "refresh token predates refresh.secret; log in again");
 }

@@ -15,14 +15,25 @@ import { validateSubject } from "./validate.js";
  */
 export async function getSessionById(context: ServiceContext, sessionId: string, options: GetSessionOptions = {}): Promise<SessionInfo | null> {
 	if (typeof sessionId !== "string" || sessionId.length === 0) throw new TokenError("ERR_INPUT_INVALID", "sessionId must be a non-empty string");
-	if (typeof options !== "object" || options === null) throw new TokenError("ERR_INPUT_INVALID", "getSession: options must be { subject? }");
+	const subject = subjectOption("getSession", options);
+	if (!isSessionId(sessionId)) return null;
+	const session = await findLiveSession(context, sessionId.toLowerCase(), subject);
+	return session === null ? null : toSessionInfo(session);
+}
+
+/** The `{ subject? }` options of `getSession` and `revokeSession`, checked: the subject, or undefined. */
+export function subjectOption(verb: "getSession" | "revokeSession", options: GetSessionOptions): string | undefined {
+	if (typeof options !== "object" || options === null) throw new TokenError("ERR_INPUT_INVALID", `${verb}: options must be { subject? }`);
 	const { subject } = options;
 	if (subject !== undefined) validateSubject(subject);
-	if (!isSessionId(sessionId)) return null;
-	const id = sessionId.toLowerCase();
+	return subject;
+}
+
+/** The session of a (lower-case) id if it is live and, with `subject`, that subject's: one `findSession` call. */
+export async function findLiveSession(context: ServiceContext, id: string, subject: string | undefined): Promise<SessionRecord | null> {
 	const session = await context.storeCall("findSession", () => context.store.findSession(id));
 	if (session === null || (subject !== undefined && session.subject !== subject) || !isLiveAt(session, context.now())) return null;
-	return toSessionInfo(session);
+	return session;
 }
 
 /** What a caller may see of a session. */

@@ -554,7 +554,7 @@ const MUTATIONS = [
 		id: "sessions-foreign-id",
 		guards: "sessions routes: ownership",
 		what: "revokeSession(id, { subject }) ignores whose session it is",
-		edits: [{ file: "core/revocation.ts", from: "if (session === null || session.subject !== owner || !isLiveAt(", to: "if (session === null || !isLiveAt(" }],
+		edits: [{ file: "core/session-lookup.ts", from: "if (session === null || (subject !== undefined && session.subject !== subject) || !isLiveAt(", to: "if (session === null || !isLiveAt(" }],
 		run: [CORE, { dir: "tests/adapters", pattern: "^sessions\\.test\\.ts$" }],
 	},
 	{
